@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Module graph (dependencies point one way, top to bottom):
+///
+///   vbackup (executable) -> VBackupCLI -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
+///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto }
+///   LocalStorage (storage-adapters/local) -> StorageAdapter only
+///
+/// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
+/// CZstd only in ZstdCodec. SQLite is reached through GRDB, only from VBackupStore's catalog.
+let package = Package(
+    name: "vbackup",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vbackup", targets: ["vbackup"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // C libraries, each behind a module map; only their one wrapper module imports them.
+        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
+        .systemLibrary(name: "CNBD", pkgConfig: "libnbd", providers: [.apt(["libnbd-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        .target(name: "VBackupModel"),
+        .target(name: "ZstdCodec", dependencies: ["CZstd"]),
+        .target(name: "StorageAdapter"),
+        .target(
+            name: "LocalStorage",
+            dependencies: ["StorageAdapter"],
+            path: "storage-adapters/local"
+        ),
+        .target(
+            name: "VBackupStore",
+            dependencies: [
+                "StorageAdapter", "ZstdCodec", "VBackupModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(name: "LibvirtClient", dependencies: ["CLibvirt"]),
+        .target(name: "NBDClient", dependencies: ["CNBD"]),
+        .target(
+            name: "BackupEngine",
+            dependencies: ["VBackupStore", "VBackupModel", "LibvirtClient", "NBDClient", "StorageAdapter", "LocalStorage"]
+        ),
+        .target(
+            name: "VBackupCLI",
+            dependencies: [
+                "BackupEngine", "VBackupStore", "VBackupModel", "LocalStorage", "StorageAdapter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
+
+        .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec"]),
+        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel"]),
+        .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

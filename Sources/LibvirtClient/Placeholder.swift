@@ -1,0 +1,1 @@
+// Placeholder so the package loads while this module is written.

@@ -1,0 +1,3 @@
+import VBackupCLI
+
+VBackupCommand.main()
