@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "VBackupCLI",
             dependencies: [
-                "BackupEngine", "VBackupStore", "VBackupModel", "LocalStorage", "StorageAdapter",
+                "BackupEngine", "VBackupStore", "VBackupModel", "LocalStorage", "StorageAdapter", "LibvirtClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

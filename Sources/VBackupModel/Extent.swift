@@ -82,3 +82,22 @@ public struct ExtentSet: Hashable, Sendable, CustomStringConvertible {
         ExtentSet([extent]).subtracting(self).isEmpty
     }
 }
+
+extension ExtentSet {
+    /// The set's extents cut at every multiple of `chunkSize` and grouped by chunk number:
+    /// the per-chunk view a fixed-size chunker needs, computed in one pass.
+    public func bucketed(chunkSize: UInt64) -> [Int: [Extent]] {
+        precondition(chunkSize > 0)
+        var buckets: [Int: [Extent]] = [:]
+        for extent in extents {
+            var cursor = extent.offset
+            while cursor < extent.end {
+                let chunk = cursor / chunkSize
+                let stop = min(extent.end, (chunk + 1) * chunkSize)
+                buckets[Int(chunk), default: []].append(Extent(offset: cursor, length: stop - cursor))
+                cursor = stop
+            }
+        }
+        return buckets
+    }
+}

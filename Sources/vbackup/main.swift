@@ -1,3 +1,3 @@
 import VBackupCLI
 
-VBackupCommand.main()
+VBackupCommand.runMain()

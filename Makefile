@@ -1,0 +1,22 @@
+# The README's commands. Each first installs what it needs (Debian packages, libvirt daemons).
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: setup demo test bench
+
+setup:
+	bash .ci/setup-host
+
+# (1) Build and run the main job on embedded defaults (demo VM, local store).
+demo: setup
+	swift build -c release --product vbackup
+	.build/release/vbackup demo
+
+# (2) The whole test suite: unit tests and integration tests against the real libvirtd.
+test: setup
+	swift test
+
+# Speed and size, side by side with virtnbdbackup on the same VM in the same run.
+bench: setup
+	swift build -c release --product vbackup
+	bash Tests/Benchmarks/compare-virtnbdbackup.sh .build/release/vbackup

@@ -1,0 +1,157 @@
+import Foundation
+import VBackupModel
+import VBackupStore
+
+/// Where the pipeline reads a disk from (an NBD export, in production).
+protocol BlockSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws
+}
+
+/// Where the pipeline puts chunks (a store write session, in production), and where it finds
+/// the base point's chunks.
+protocol ChunkSink: AnyObject, Sendable {
+    func add(_ chunk: EncodedChunk) throws -> Int
+    func contains(_ id: ChunkID) throws -> Bool
+    func baseChunk(_ id: ChunkID) throws -> Data
+}
+
+/// Counters of one disk's backup.
+struct DiskBackupStats: Sendable {
+    var bytesRead: UInt64 = 0
+    var bytesStored: UInt64 = 0
+    var dataBytes: UInt64 = 0
+    var chunksNew = 0
+    var chunksReused = 0
+}
+
+/// Reads, hashes, compresses and stores one disk's chunks, with the stages overlapping: one
+/// reader thread feeds `workers` threads that merge, hash, compress and store. The queue between
+/// them is bounded, so memory is about (queue + workers) chunks whatever the disk size.
+final class ChunkPipeline: @unchecked Sendable {
+    private struct Job {
+        var chunk: Int
+        var buffer: UnsafeMutableRawBufferPointer
+        var keep: [Extent]
+        var base: ChunkID?
+        var window: Extent
+    }
+
+    private let planner: ChunkPlanner
+    private let sink: any ChunkSink
+    private let workers: Int
+    private let progress: (UInt64) -> Void
+    private let isCancelled: () -> Bool
+    private let lock = NSLock()
+    private var results: [ChunkID]
+    private var stats = DiskBackupStats()
+    private var failure: Error?
+
+    init(planner: ChunkPlanner, sink: any ChunkSink, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+         progress: @escaping (UInt64) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }) {
+        self.planner = planner
+        self.sink = sink
+        self.workers = max(1, workers)
+        self.progress = progress
+        self.isCancelled = isCancelled
+        self.results = Array(repeating: .zero, count: planner.chunkCount)
+    }
+
+    /// Runs the whole disk; returns the chunk ids in disk order and the counters.
+    func run(source: BlockSource) throws -> (chunks: [ChunkID], stats: DiskBackupStats) {
+        let queue = BoundedQueue<Job>(capacity: workers * 2)
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                while let job = queue.pop() { process(job) }
+                group.leave()
+            }
+        }
+        read(source: source, into: queue)
+        queue.close()
+        group.wait()
+        if let failure { throw failure }
+        return (results, stats)
+    }
+
+    private func read(source: BlockSource, into queue: BoundedQueue<Job>) {
+        for chunk in 0..<planner.chunkCount {
+            if hasFailed { break }
+            if isCancelled() { fail(EngineError.cancelled); break }
+            let window = planner.window(chunk)
+            switch planner.action(for: chunk) {
+            case .zero:
+                record(chunk, .zero) { _ in }
+            case .reuse(let id):
+                record(chunk, id) { $0.chunksReused += 1; $0.dataBytes += window.length }
+            case .read(let data, let keep, let base):
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(window.length), alignment: 4096)
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                do {
+                    for extent in data {
+                        let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(extent.offset - window.offset)..<Int(extent.end - window.offset)])
+                        try source.read(into: slice, at: extent.offset)
+                    }
+                } catch {
+                    buffer.deallocate()
+                    fail(error)
+                    break
+                }
+                let readBytes = data.reduce(0) { $0 + $1.length }
+                lock.withLock { stats.bytesRead += readBytes }
+                if !queue.push(Job(chunk: chunk, buffer: buffer, keep: keep, base: base, window: window)) {
+                    buffer.deallocate()
+                }
+            }
+            progress(window.length)
+        }
+    }
+
+    private func process(_ job: Job) {
+        defer { job.buffer.deallocate() }
+        guard !hasFailed else { return }
+        do {
+            if let base = job.base { try merge(base: base, keep: job.keep, into: job) }
+            let buffer = UnsafeRawBufferPointer(job.buffer)
+            if ChunkCodec.isAllZero(buffer) {
+                record(job.chunk, .zero) { _ in }
+                return
+            }
+            let encoded = ChunkCodec.encode(buffer)
+            let written = try sink.add(encoded)
+            record(job.chunk, encoded.id) {
+                $0.dataBytes += job.window.length
+                if written > 0 { $0.chunksNew += 1; $0.bytesStored += UInt64(written) } else { $0.chunksReused += 1 }
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Copies the clean ranges of a partly dirty chunk from the base point's copy of it.
+    private func merge(base: ChunkID, keep: [Extent], into job: Job) throws {
+        let old = try sink.baseChunk(base)
+        guard old.count == job.buffer.count else {
+            throw EngineError.backupFailed(vm: "", reason: "base chunk \(base) has \(old.count) bytes, expected \(job.buffer.count)")
+        }
+        old.withUnsafeBytes { source in
+            for extent in keep {
+                let range = Int(extent.offset - job.window.offset)..<Int(extent.end - job.window.offset)
+                UnsafeMutableRawBufferPointer(rebasing: job.buffer[range]).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[range]))
+            }
+        }
+    }
+
+    private var hasFailed: Bool { lock.withLock { failure != nil } }
+
+    private func fail(_ error: Error) {
+        lock.withLock { if failure == nil { failure = error } }
+    }
+
+    private func record(_ chunk: Int, _ id: ChunkID, _ update: (inout DiskBackupStats) -> Void) {
+        lock.withLock {
+            results[chunk] = id
+            update(&stats)
+        }
+    }
+}

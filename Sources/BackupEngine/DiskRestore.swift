@@ -1,0 +1,69 @@
+import Foundation
+import VBackupStore
+
+/// Writes one disk of a point: `workers` threads each take the next chunk, read and verify it
+/// from the store, and write it in place. Zero chunks are skipped, so the image stays sparse.
+struct DiskRestore {
+    var store: Store
+    var index: DiskIndex
+    var workers: Int
+    var progress: any ProgressSink
+    var isCancelled: @Sendable () -> Bool
+
+    /// Returns the number of bytes written.
+    func run(into target: RestoreTarget) throws -> UInt64 {
+        let state = RestoreState()
+        let group = DispatchGroup()
+        for _ in 0..<max(1, workers) {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while let chunk = state.next(limit: index.chunks.count) {
+                    do {
+                        if isCancelled() { throw EngineError.cancelled }
+                        let written = try restore(chunk, into: target)
+                        state.add(written)
+                    } catch {
+                        state.fail(error)
+                    }
+                }
+            }
+        }
+        group.wait()
+        if let failure = state.failure { throw failure }
+        return state.written
+    }
+
+    private func restore(_ chunk: Int, into target: RestoreTarget) throws -> UInt64 {
+        let id = index.chunks[chunk]
+        let offset = UInt64(chunk) * UInt64(index.chunkSize)
+        let length = min(UInt64(index.chunkSize), index.virtualSize - offset)
+        defer { progress.advanced(length) }
+        guard !id.isZero else { return 0 }
+        let data = try store.readChunk(id)
+        guard data.count == Int(length) else {
+            throw StoreError.corrupt(key: id.hex, reason: "chunk holds \(data.count) bytes, the index expects \(length)")
+        }
+        try data.withUnsafeBytes { try target.write($0, at: offset) }
+        return length
+    }
+}
+
+/// Work distribution and the first failure, shared by the restore threads.
+private final class RestoreState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cursor = 0
+    private(set) var written: UInt64 = 0
+    private(set) var failure: Error?
+
+    func next(limit: Int) -> Int? {
+        lock.withLock {
+            guard failure == nil, cursor < limit else { return nil }
+            defer { cursor += 1 }
+            return cursor
+        }
+    }
+
+    func add(_ bytes: UInt64) { lock.withLock { written += bytes } }
+    func fail(_ error: Error) { lock.withLock { if failure == nil { failure = error } } }
+}

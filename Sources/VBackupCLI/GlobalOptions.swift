@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import LocalStorage
+import StorageAdapter
+import VBackupStore
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    static let defaultStore = "/var/lib/vbackup/store"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Store path or URL (default: the config file's, then $VBACKUP_STORE, then \(defaultStore)).", valueName: "path|url"))
+    var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("libvirt connection URI.", valueName: "uri"))
+    var connect = "qemu:///system"
+
+    /// The store location and whether it is the built-in default (which `backup` may create).
+    func storeLocation() throws -> (location: String, isDefault: Bool) {
+        if let store { return (store, false) }
+        if let configured = try ConfigFile.load()?.store { return (configured, false) }
+        if let env = ProcessInfo.processInfo.environment["VBACKUP_STORE"], !env.isEmpty { return (env, false) }
+        return (Self.defaultStore, true)
+    }
+
+    var cacheDirectory: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["VBACKUP_CACHE"] ?? "/var/cache/vbackup")
+    }
+
+    /// Opens the store; with `createDefault`, the built-in default store is created on first use
+    /// (an explicitly named store must be made with `vbackup store init`, so a typo never
+    /// silently starts a new store).
+    func openStore(createDefault: Bool = false) throws -> Store {
+        let (location, isDefault) = try storeLocation()
+        let adapter = try StoreURL.adapter(for: location, create: createDefault && isDefault)
+        do {
+            return try Store.open(adapter: adapter, cacheDirectory: cacheDirectory)
+        } catch StoreError.notAStore where createDefault && isDefault {
+            return try Store.create(adapter: adapter, cacheDirectory: cacheDirectory)
+        }
+    }
+}
+
+/// Maps a store path or URL to its storage adapter.
+enum StoreURL {
+    static func adapter(for location: String, create: Bool) throws -> any StorageAdapter {
+        if location.hasPrefix("file://") {
+            return try LocalStorageAdapter(root: URL(fileURLWithPath: String(location.dropFirst("file://".count))), create: create)
+        }
+        if let scheme = location.range(of: "://") {
+            throw ValidationError("unsupported store URL scheme '\(location[..<scheme.lowerBound])' (use a path or file://)")
+        }
+        let url = URL(fileURLWithPath: location, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return try LocalStorageAdapter(root: url.standardizedFileURL, create: create)
+    }
+}
+
+/// `/etc/vbackup/config.json` (or `$VBACKUP_CONFIG`): host-wide defaults.
+struct ConfigFile: Decodable {
+    var store: String?
+
+    static func load() throws -> ConfigFile? {
+        let path = ProcessInfo.processInfo.environment["VBACKUP_CONFIG"] ?? "/etc/vbackup/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(ConfigFile.self, from: data)
+        } catch {
+            throw ValidationError("\(path) is not valid JSON: \(error)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import BackupEngine
+import Foundation
+import LibvirtClient
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Restore from a point.", subcommands: [VM.self])
+
+    struct VM: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vm",
+            abstract: "Restore a VM's disks (and optionally its definition) from a point.",
+            discussion: """
+                Images are written sparse as <dir>/<name>-<disk>.<format>, under a temporary name until \
+                every disk is complete. --define defines a new domain from the saved XML with a new name \
+                and UUID, the restored disks, new MAC addresses and its own console logs, so it never \
+                clashes with the original VM.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "VM name or UUID as recorded in the store.") var vm: String
+        @Option(help: "Point ID (default: the newest).") var point: String?
+        @Option(help: ArgumentHelp("Newest point taken at or before this time (ISO 8601, e.g. 2026-11-21T01:00:00Z).", valueName: "time"))
+        var at: String?
+        @Option(help: ArgumentHelp("Directory for the restored images.", valueName: "dir")) var to = "/var/lib/libvirt/images"
+        @Option(name: .customLong("as"), help: ArgumentHelp("Name for the restored VM and its files.", valueName: "name"))
+        var newName: String?
+        @Option(help: "Image format (default: each disk's original format).") var format: String?
+        @Flag(help: "Define the restored domain in libvirt.") var define = false
+        @Flag(help: "Start it after defining (implies --define).") var start = false
+        @Flag(help: "Replace existing image files.") var overwrite = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            if point != nil && at != nil { throw ValidationError("use --point or --at, not both") }
+            if let at, Self.parseDate(at) == nil { throw ValidationError("--at: '\(at)' is not an ISO 8601 time") }
+            if let format, RestoreOptions.Format(rawValue: format) == nil { throw ValidationError("--format must be qcow2 or raw") }
+            if let newName, newName.isEmpty || newName.contains("/") { throw ValidationError("--as: '\(newName)' is not a valid name") }
+        }
+
+        func run() throws {
+            let store = try global.openStore()
+            var options = RestoreOptions()
+            options.pointID = point
+            options.at = at.flatMap(Self.parseDate)
+            options.directory = URL(fileURLWithPath: to).standardizedFileURL
+            options.newName = newName
+            options.format = format.flatMap(RestoreOptions.Format.init(rawValue:))
+            options.define = define || start
+            options.start = start
+            options.overwrite = overwrite
+            options.progress = json ? SilentProgress() : TerminalProgress()
+            options.isCancelled = { Interruption.isRequested }
+            let connection = options.define ? try LibvirtConnection(uri: global.connect) : nil
+            let started = Date()
+            let result = try RestoreRunner(store: store, connection: connection, options: options).restore(vm: vm)
+            if json { return try JSONOutput.print(result) }
+            let seconds = Date().timeIntervalSince(started)
+            print("restored \(result.vmName) point \(result.pointID) in \(String(format: "%.1f", seconds)) s")
+            for disk in result.disks {
+                print("  \(disk.target): \(disk.path) (\(disk.format), \(Human.bytes(disk.virtualSize)), \(Human.bytes(disk.bytesWritten)) written)")
+            }
+            if let defined = result.definedAs { print("  defined as \(defined)\(result.started ? ", started" : "")") }
+        }
+
+        static func parseDate(_ text: String) -> Date? {
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions = [.withFullDate]
+            return formatter.date(from: text)
+        }
+    }
+}
