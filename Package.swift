@@ -60,7 +60,10 @@ let package = Package(
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
