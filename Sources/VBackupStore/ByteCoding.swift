@@ -81,7 +81,7 @@ enum FramedObject {
         writer.append(bytes: magic)
         writer.append(version)
         writer.append(UInt64(body.count))
-        writer.append(bytes: ZstdBridge.compress(body))
+        writer.append(bytes: ZstdBridge.compressChecked(body))
         return writer.data
     }
 

@@ -6,8 +6,10 @@ import ZstdCodec
 enum ZstdBridge {
     static let level: Int32 = 1
 
-    static func compress(_ data: Data) -> Data {
-        Zstd.compress(data, level: level)
+    /// For metadata objects: with zstd's content checksum, since their parsers could otherwise
+    /// accept a flipped byte that still decodes.
+    static func compressChecked(_ data: Data) -> Data {
+        Zstd.compress(data, level: level, checksum: true)
     }
 
     static func compress(_ buffer: UnsafeRawBufferPointer) -> Data {

@@ -8,12 +8,19 @@ import Foundation
 /// (costly) context allocation is paid once per concurrently running thread, not per chunk.
 public enum Zstd {
     /// Compresses `src` into a single zstd frame (with the content size recorded).
-    public static func compress(_ src: UnsafeRawBufferPointer, level: Int32 = 1) -> Data {
+    ///
+    /// `checksum` adds zstd's 4-byte content checksum to the frame, for payloads that have no
+    /// stronger check of their own (chunks are verified by SHA-256 and do without).
+    public static func compress(_ src: UnsafeRawBufferPointer, level: Int32 = 1, checksum: Bool = false) -> Data {
         let bound = ZSTD_compressBound(src.count)
         var out = Data(count: bound)
         let written = ContextPool.compression.withContext { cctx in
-            out.withUnsafeMutableBytes { dst in
-                ZSTD_compressCCtx(cctx, dst.baseAddress, bound, src.baseAddress, src.count, level)
+            // Pooled contexts keep their parameters: set every one on every call.
+            ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+            return out.withUnsafeMutableBytes { dst in
+                ZSTD_compress2(cctx, dst.baseAddress, bound, src.baseAddress, src.count)
             }
         }
         // With a buffer of ZSTD_compressBound bytes, compression can only fail on a library bug
@@ -24,8 +31,8 @@ public enum Zstd {
     }
 
     /// Compresses `src` (convenience for callers holding `Data`).
-    public static func compress(_ src: Data, level: Int32 = 1) -> Data {
-        src.withUnsafeBytes { compress($0, level: level) }
+    public static func compress(_ src: Data, level: Int32 = 1, checksum: Bool = false) -> Data {
+        src.withUnsafeBytes { compress($0, level: level, checksum: checksum) }
     }
 
     /// Decompresses one frame that must expand to exactly `rawLength` bytes.
