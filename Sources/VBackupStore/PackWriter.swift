@@ -21,17 +21,19 @@ struct PackWriter {
         data.append(chunk.blob)
     }
 
-    /// Appends the trailer and names the pack by the SHA-256 of all its bytes.
-    func sealed() -> SealedPack {
-        var bytes = data
-        bytes.append(Pack.trailer(for: entries))
-        let packID = Digests.hex(of: bytes)
+    /// Appends the trailer in place (no copy of the pack) and names the pack by the SHA-256
+    /// of all its bytes. The writer is spent afterwards.
+    mutating func seal() -> SealedPack {
+        data.append(Pack.trailer(for: entries))
+        let packID = Digests.hex(of: data)
         let located = entries.map { entry -> ChunkLocation in
             var entry = entry
             entry.pack = packID
             return entry
         }
-        return SealedPack(id: packID, data: bytes, locations: located)
+        let sealed = SealedPack(id: packID, data: data, locations: located)
+        self = PackWriter(capacity: 0)
+        return sealed
     }
 }
 

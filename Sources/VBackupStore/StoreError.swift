@@ -47,8 +47,8 @@ extension StoreError {
             throw StoreError.corrupt(key: key, reason: error.reason)
         } catch let error as StorageError {
             throw StoreError.storage(error)
-        } catch StoreError.corrupt(_, let reason) {
-            throw StoreError.corrupt(key: key, reason: reason)
+        } catch StoreError.corrupt(let inner, let reason) where inner != key {
+            throw StoreError.corrupt(key: key, reason: "\(inner): \(reason)")
         }
     }
 }

@@ -23,7 +23,7 @@ public final class WriteSession: @unchecked Sendable {
 
     init(store: Store) {
         self.store = store
-        self.pack = PackWriter(capacity: store.config.packSize + store.config.chunkSize)
+        self.pack = PackWriter(capacity: Self.packCapacity(store.config))
     }
 
     /// Whether the catalog or this session already has the chunk.
@@ -45,7 +45,7 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if let full { try upload(full.sealed()) }
+        if var full { try upload(full.seal()) }
         return written
     }
 
@@ -71,14 +71,14 @@ public final class WriteSession: @unchecked Sendable {
     /// Seals and writes open packs, the index fragment, then the manifest (the commit point).
     public func commit(_ manifest: PointManifest) throws {
         let manifestKey = try pointKey(vmUUID: manifest.vmUUID, pointID: manifest.id, name: StoreFormat.manifestName)
-        let last: PackWriter = try withLock {
+        var last: PackWriter = try withLock {
             try checkOpen()
             closedReason = "commit already started"
             while uploading > 0 { condition.wait() }
             if let failure { throw StoreError.sessionClosed(failure) }
             return takePack(reserveNext: false)
         }
-        if !last.isEmpty { try upload(last.sealed()) }
+        if !last.isEmpty { try upload(last.seal()) }
         try writeFragment()
         let json = try StoreJSON.encode(manifest)
         try store.io(manifestKey) { try store.adapter.put(manifestKey, data: json) }
@@ -128,9 +128,16 @@ public final class WriteSession: @unchecked Sendable {
     /// Hands over the open pack and starts a fresh one. Caller holds the lock.
     private func takePack(reserveNext: Bool) -> PackWriter {
         let full = pack
-        pack = PackWriter(capacity: reserveNext ? store.config.packSize + store.config.chunkSize : 0)
+        pack = PackWriter(capacity: reserveNext ? Self.packCapacity(store.config) : 0)
         if !full.isEmpty { uploading += 1 }
         return full
+    }
+
+    /// Room for a full pack: it is sealed once it reaches `packSize`, so it holds at most one
+    /// more blob (a raw chunk plus header) and the trailer (64 KiB covers ~1,300 blobs; packs
+    /// of tiny blobs regrow once at seal time).
+    private static func packCapacity(_ config: StoreConfig) -> Int {
+        config.packSize + config.chunkSize + ChunkCodec.headerSize + (64 << 10)
     }
 
     private func checkOpen() throws {

@@ -56,6 +56,23 @@ final class StoreLifecycleTests: XCTestCase {
         }
     }
 
+    func testReadsDatesWithAndWithoutFractionalSeconds() throws {
+        let fixture = try StoreFixture(self)
+        let config = """
+            {"chunkSize":1048576,"created":"2026-11-21T20:15:00Z","format":"vbackup-store",
+             "id":"0b7d3a52-7f4e-4c1e-9a51-3c2d1e0f9a88","packSize":16777216,"version":1}
+            """
+        try fixture.adapter.put("config.json", data: Data(config.utf8))
+        let store = try Store.open(adapter: fixture.adapter, cacheDirectory: try makeTemporaryDirectory(self, "cache"))
+        XCTAssertEqual(store.config.created, Date(timeIntervalSince1970: 1_795_292_100))
+
+        let created = Date(timeIntervalSince1970: 1_795_292_100.25)
+        let manifest = sampleManifest(pointID: "p1", createdAt: created)
+        try store.beginSession().commit(manifest)
+        let reread = try Store.open(adapter: fixture.adapter, cacheDirectory: try makeTemporaryDirectory(self, "cache2"))
+        XCTAssertEqual(try reread.point(id: "p1").createdAt, created, "milliseconds survive the JSON")
+    }
+
     func testCatalogLivesInTheCacheDirectoryNotInTheStore() throws {
         let fixture = try StoreFixture(self)
         let cache = try makeTemporaryDirectory(self, "cache")
