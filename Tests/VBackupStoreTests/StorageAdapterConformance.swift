@@ -8,6 +8,12 @@ func checkStorageAdapterConformance(
     _ makeAdapter: () throws -> any StorageAdapter, file: StaticString = #filePath, line: UInt = #line
 ) throws {
     let adapter = try makeAdapter()
+    try checkReadWrite(adapter, file: file, line: line)
+    try checkListAndDelete(adapter, file: file, line: line)
+    try checkKeysAndConcurrency(adapter, file: file, line: line)
+}
+
+private func checkReadWrite(_ adapter: any StorageAdapter, file: StaticString, line: UInt) throws {
     let payload = Data("hello, packs".utf8)
 
     // put then get returns the same bytes; stat reports the size.
@@ -30,6 +36,9 @@ func checkStorageAdapterConformance(
     let replacement = Data(repeating: 7, count: 100_000)
     try adapter.put("a/b/c.bin", data: replacement)
     XCTAssertEqual(try adapter.get("a/b/c.bin"), replacement, file: file, line: line)
+}
+
+private func checkListAndDelete(_ adapter: any StorageAdapter, file: StaticString, line: UInt) throws {
 
     // list returns every object under a prefix, including a prefix ending mid-segment.
     try adapter.put("a/d.bin", data: Data([1]))
@@ -44,6 +53,10 @@ func checkStorageAdapterConformance(
     try adapter.delete("a/d.bin")
     XCTAssertNil(try adapter.stat("a/d.bin"), file: file, line: line)
     XCTAssertEqual(Set(try adapter.list(prefix: "").map(\.key)), ["a/b/c.bin", "ab/e.bin"], file: file, line: line)
+}
+
+private func checkKeysAndConcurrency(_ adapter: any StorageAdapter, file: StaticString, line: UInt) throws {
+    let payload = Data("x".utf8)
 
     // Keys that could escape the location or are malformed are refused.
     for bad in ["", "/abs", "a/../b", "..", "a//b", "a/", "a/./b", "sp ace"] {
