@@ -1,0 +1,47 @@
+import Foundation
+
+/// A pack being filled in memory; at most one per write session, so a session holds about
+/// `packSize` bytes of chunk data plus the packs its threads are uploading.
+struct PackWriter {
+    private var data: Data
+    private var entries: [ChunkLocation] = []
+
+    init(capacity: Int) {
+        data = Data()
+        data.reserveCapacity(capacity)
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+    var byteCount: Int { data.count }
+
+    mutating func append(_ chunk: EncodedChunk) {
+        entries.append(ChunkLocation(
+            id: chunk.id, pack: "", offset: UInt64(data.count),
+            length: UInt32(chunk.blob.count), rawLength: UInt32(chunk.rawLength)))
+        data.append(chunk.blob)
+    }
+
+    /// Appends the trailer in place (no copy of the pack) and names the pack by the SHA-256
+    /// of all its bytes. The writer is spent afterwards.
+    mutating func seal() -> SealedPack {
+        data.append(Pack.trailer(for: entries))
+        let packID = Digests.hex(of: data)
+        let located = entries.map { entry -> ChunkLocation in
+            var entry = entry
+            entry.pack = packID
+            return entry
+        }
+        let sealed = SealedPack(id: packID, data: data, locations: located)
+        self = PackWriter(capacity: 0)
+        return sealed
+    }
+}
+
+/// A complete pack, ready to be put under `StoreFormat.packKey(id)`.
+struct SealedPack: Sendable {
+    let id: String
+    let data: Data
+    let locations: [ChunkLocation]
+
+    var key: String { StoreFormat.packKey(id) }
+}

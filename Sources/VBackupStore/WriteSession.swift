@@ -1,0 +1,160 @@
+import Foundation
+import VBackupModel
+
+/// One backup's writes: chunks into packs, then disk indexes, then the manifest at commit.
+///
+/// Thread-safe. Several threads may `add` at once: the lock covers only bookkeeping and the
+/// append into the open pack; hashing and compressing happen before (`ChunkCodec.encode`), and
+/// sealing and uploading a full pack happen after, on the adding thread, outside the lock.
+public final class WriteSession: @unchecked Sendable {
+    private let store: Store
+    private let condition = NSCondition()
+    // All below guarded by `condition`.
+    private var pack: PackWriter
+    /// Ids this session has taken (open pack, uploading or stored): dedup within the session.
+    private var taken: Set<ChunkID> = []
+    /// Chunks in durably stored packs: the session's index fragment.
+    private var stored: [ChunkLocation] = []
+    private var uploading = 0
+    /// Why the session no longer accepts writes (committed or aborted), when it does not.
+    private var closedReason: String?
+    /// A pack upload that failed: the session can never commit.
+    private var failure: String?
+
+    init(store: Store) {
+        self.store = store
+        self.pack = PackWriter(capacity: Self.packCapacity(store.config))
+    }
+
+    /// Whether the catalog or this session already has the chunk.
+    public func contains(_ id: ChunkID) throws -> Bool {
+        if id.isZero { return true }
+        if withLock({ taken.contains(id) }) { return true }
+        return try store.catalog.contains(id)
+    }
+
+    /// Stores the chunk unless the store already has it; returns the number of blob bytes
+    /// written (0 for a duplicate).
+    public func add(_ chunk: EncodedChunk) throws -> Int {
+        let known = try store.catalog.contains(chunk.id)
+        var full: PackWriter?
+        let written: Int = try withLock {
+            try checkOpen()
+            guard !known, taken.insert(chunk.id).inserted else { return 0 }
+            pack.append(chunk)
+            if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
+            return chunk.blob.count
+        }
+        if var full { try upload(full.seal()) }
+        return written
+    }
+
+    /// Writes a disk's chunk index; returns its key and the SHA-256 to record in `PointDisk`.
+    public func putDiskIndex(
+        _ index: DiskIndex, vmUUID: String, pointID: String, target: String
+    ) throws -> (key: String, digest: String) {
+        try StoreFormat.validateName(target)
+        let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: target + ".didx")
+        let data = index.serialized()
+        try store.io(key) { try store.adapter.put(key, data: data) }
+        return (key, Digests.hex(of: data))
+    }
+
+    /// Writes an extra object of the point (e.g. `nvram`); returns its key.
+    public func putPointObject(_ data: Data, vmUUID: String, pointID: String, name: String) throws -> String {
+        guard name != StoreFormat.manifestName else { throw StoreError.invalidName(name) }
+        let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: name)
+        try store.io(key) { try store.adapter.put(key, data: data) }
+        return key
+    }
+
+    /// Seals and writes open packs, the index fragment, then the manifest (the commit point).
+    public func commit(_ manifest: PointManifest) throws {
+        let manifestKey = try pointKey(vmUUID: manifest.vmUUID, pointID: manifest.id, name: StoreFormat.manifestName)
+        var last: PackWriter = try withLock {
+            try checkOpen()
+            closedReason = "commit already started"
+            while uploading > 0 { condition.wait() }
+            if let failure { throw StoreError.sessionClosed(failure) }
+            return takePack(reserveNext: false)
+        }
+        if !last.isEmpty { try upload(last.seal()) }
+        try writeFragment()
+        let json = try StoreJSON.encode(manifest)
+        try store.io(manifestKey) { try store.adapter.put(manifestKey, data: json) }
+        try store.catalog.insertPoint(key: manifestKey, manifest: manifest, json: json)
+    }
+
+    /// Writes nothing more; what was written stays as garbage for GC.
+    public func abort() {
+        withLock {
+            if closedReason == nil { closedReason = "aborted" }
+            pack = PackWriter(capacity: 0)
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Puts a sealed pack; on failure the session is broken, since chunks it already reported
+    /// as stored are lost.
+    private func upload(_ sealed: SealedPack) throws {
+        do {
+            try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
+        } catch {
+            withLock {
+                failure = "writing pack \(sealed.key) failed: \(error)"
+                uploading -= 1
+                condition.broadcast()
+            }
+            throw error
+        }
+        withLock {
+            stored.append(contentsOf: sealed.locations)
+            uploading -= 1
+            condition.broadcast()
+        }
+    }
+
+    /// Writes the index fragment, then lets the catalog offer its chunks for dedup.
+    private func writeFragment() throws {
+        let locations = withLock { stored }
+        guard !locations.isEmpty else { return }
+        let data = IndexFragment(locations: locations).serialized()
+        let key = StoreFormat.fragmentKey(Digests.hex(of: data))
+        try store.io(key) { try store.adapter.put(key, data: data) }
+        try store.catalog.ingest(fragment: key, locations: locations)
+    }
+
+    /// Hands over the open pack and starts a fresh one. Caller holds the lock.
+    private func takePack(reserveNext: Bool) -> PackWriter {
+        let full = pack
+        pack = PackWriter(capacity: reserveNext ? Self.packCapacity(store.config) : 0)
+        if !full.isEmpty { uploading += 1 }
+        return full
+    }
+
+    /// Room for a full pack: it is sealed once it reaches `packSize`, so it holds at most one
+    /// more blob (a raw chunk plus header) and the trailer (64 KiB covers ~1,300 blobs; packs
+    /// of tiny blobs regrow once at seal time).
+    private static func packCapacity(_ config: StoreConfig) -> Int {
+        config.packSize + config.chunkSize + ChunkCodec.headerSize + (64 << 10)
+    }
+
+    private func checkOpen() throws {
+        if let failure { throw StoreError.sessionClosed(failure) }
+        if let closedReason { throw StoreError.sessionClosed(closedReason) }
+    }
+
+    private func pointKey(vmUUID: String, pointID: String, name: String) throws -> String {
+        try StoreFormat.validateName(vmUUID)
+        try StoreFormat.validateName(pointID)
+        try StoreFormat.validateName(name)
+        return StoreFormat.pointPrefix(vmUUID: vmUUID, pointID: pointID) + name
+    }
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+}
