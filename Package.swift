@@ -57,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
 
-        .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec"]),
+        .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
