@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
 
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
-        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel"]),
+        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
             name: "IntegrationTests",
