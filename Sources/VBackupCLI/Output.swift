@@ -24,8 +24,8 @@ enum Human {
         return unit == 0 ? "\(value) B" : String(format: "%.1f %@", amount, units[unit])
     }
 
-    static func rate(_ bytes: UInt64, seconds: Double) -> String {
-        seconds > 0 ? bytes(UInt64(Double(bytes) / seconds)) + "/s" : "-"
+    static func rate(_ count: UInt64, seconds: Double) -> String {
+        seconds > 0 ? bytes(UInt64(Double(count) / seconds)) + "/s" : "-"
     }
 
     static func date(_ date: Date) -> String {

@@ -43,7 +43,7 @@ public struct VBackupCommand: ParsableCommand {
 /// Errors from every layer, as one line.
 enum OneLine {
     static func describe(_ error: Error) -> String {
-        let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        let text = "\(error)"
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
