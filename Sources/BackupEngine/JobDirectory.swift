@@ -37,12 +37,23 @@ struct JobDirectory {
     }
 }
 
+/// vbackup's own runtime folder (`/run/vbackup`): locks and short-lived sockets. Unix socket
+/// paths must stay under 108 bytes, which paths inside a restore target cannot promise.
+enum RuntimeDirectory {
+    static let path = "/run/vbackup"
+
+    static func socketPath(_ name: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return "\(path)/\(name)-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
+    }
+}
+
 /// One backup or restore at a time per VM on this host: an exclusive `flock` that the kernel
 /// releases when the process dies, so a killed run never leaves a stale lock.
 final class VMLock {
     private let fd: Int32
 
-    init(vmUUID: String, directory: String = "/run/vbackup") throws {
+    init(vmUUID: String, directory: String = RuntimeDirectory.path) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         fd = open(directory + "/" + vmUUID + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw EngineError.invalidArgument("cannot create lock in \(directory): \(String(cString: strerror(errno)))") }

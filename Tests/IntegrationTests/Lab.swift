@@ -108,6 +108,9 @@ func runTool(_ path: String, _ arguments: [String], environment: [String: String
 
 /// The `vbackup` executable built next to the tests.
 var vbackupBinary: String {
+    // On Linux the bundle URL is the build folder holding the test binary; elsewhere, the
+    // .xctest bundle inside it.
     let bundle = Bundle(for: Lab.self).bundleURL
-    return bundle.deletingLastPathComponent().appendingPathComponent("vbackup").path
+    let candidates = [bundle.appendingPathComponent("vbackup"), bundle.deletingLastPathComponent().appendingPathComponent("vbackup")]
+    return (candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]).path
 }
