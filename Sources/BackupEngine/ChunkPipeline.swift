@@ -22,6 +22,14 @@ struct DiskBackupStats: Sendable {
     var dataBytes: UInt64 = 0
     var chunksNew = 0
     var chunksReused = 0
+    var readSeconds = 0.0
+    var encodeSeconds = 0.0
+    var storeSeconds = 0.0
+}
+
+/// Monotonic seconds, for stage timing.
+func monotonicSeconds() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
 }
 
 /// Reads, hashes, compresses and stores one disk's chunks, with the stages overlapping: one
@@ -87,6 +95,7 @@ final class ChunkPipeline: @unchecked Sendable {
             case .read(let data, let keep, let base):
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(window.length), alignment: 4096)
                 buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                let readStart = monotonicSeconds()
                 do {
                     for extent in data {
                         let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(extent.offset - window.offset)..<Int(extent.end - window.offset)])
@@ -98,7 +107,8 @@ final class ChunkPipeline: @unchecked Sendable {
                     break
                 }
                 let readBytes = data.reduce(0) { $0 + $1.length }
-                lock.withLock { stats.bytesRead += readBytes }
+                let readTime = monotonicSeconds() - readStart
+                lock.withLock { stats.bytesRead += readBytes; stats.readSeconds += readTime }
                 if !queue.push(Job(chunk: chunk, buffer: buffer, keep: keep, base: base, window: window)) {
                     buffer.deallocate()
                 }
@@ -111,15 +121,21 @@ final class ChunkPipeline: @unchecked Sendable {
         defer { job.buffer.deallocate() }
         guard !hasFailed else { return }
         do {
+            let start = monotonicSeconds()
             if let base = job.base { try merge(base: base, keep: job.keep, into: job) }
             let buffer = UnsafeRawBufferPointer(job.buffer)
             if ChunkCodec.isAllZero(buffer) {
-                record(job.chunk, .zero) { _ in }
+                let encodeTime = monotonicSeconds() - start
+                record(job.chunk, .zero) { $0.encodeSeconds += encodeTime }
                 return
             }
             let encoded = ChunkCodec.encode(buffer)
+            let encodedAt = monotonicSeconds()
             let written = try sink.add(encoded)
+            let storedAt = monotonicSeconds()
             record(job.chunk, encoded.id) {
+                $0.encodeSeconds += encodedAt - start
+                $0.storeSeconds += storedAt - encodedAt
                 $0.dataBytes += job.window.length
                 if written > 0 { $0.chunksNew += 1; $0.bytesStored += UInt64(written) } else { $0.chunksReused += 1 }
             }

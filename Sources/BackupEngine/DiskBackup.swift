@@ -52,7 +52,8 @@ struct DiskBackup {
             mode: plan.isIncremental ? .incremental : .full, fullReason: plan.fullReason,
             checkpoint: nextCheckpoint, basePoint: plan.basePointID, indexKey: key, indexDigest: digest,
             bytesRead: stats.bytesRead, bytesStored: stats.bytesStored, dataBytes: stats.dataBytes,
-            chunksNew: stats.chunksNew, chunksReused: stats.chunksReused)
+            chunksNew: stats.chunksNew, chunksReused: stats.chunksReused,
+            stageSeconds: StageSeconds(read: stats.readSeconds, encode: stats.encodeSeconds, store: stats.storeSeconds))
     }
 
     /// The extents of one context whose flags satisfy `select`, over the whole export.

@@ -15,6 +15,7 @@ struct PointSummary: Encodable {
         var bytesStored: UInt64
         var chunksNew: Int
         var chunksReused: Int
+        var stageSeconds: StageSeconds?
     }
 
     var id: String
@@ -45,7 +46,8 @@ struct PointSummary: Encodable {
         disks = point.disks.map {
             Disk(target: $0.target, mode: $0.mode.rawValue, fullReason: $0.fullReason, checkpoint: $0.checkpoint,
                  basePoint: $0.basePoint, virtualSize: $0.virtualSize, bytesRead: $0.bytesRead,
-                 bytesStored: $0.bytesStored, chunksNew: $0.chunksNew, chunksReused: $0.chunksReused)
+                 bytesStored: $0.bytesStored, chunksNew: $0.chunksNew, chunksReused: $0.chunksReused,
+                 stageSeconds: $0.stageSeconds)
         }
     }
 }

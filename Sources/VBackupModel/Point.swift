@@ -89,12 +89,14 @@ public struct PointDisk: Codable, Hashable, Sendable {
     public var dataBytes: UInt64
     public var chunksNew: Int
     public var chunksReused: Int
+    /// Thread-seconds spent per pipeline stage: what limited this disk's backup.
+    public var stageSeconds: StageSeconds?
 
     public init(
         target: String, sourcePath: String, format: String, virtualSize: UInt64, chunkSize: Int,
         mode: Mode, fullReason: String?, checkpoint: String?, basePoint: String?,
         indexKey: String, indexDigest: String, bytesRead: UInt64, bytesStored: UInt64,
-        dataBytes: UInt64, chunksNew: Int, chunksReused: Int
+        dataBytes: UInt64, chunksNew: Int, chunksReused: Int, stageSeconds: StageSeconds? = nil
     ) {
         self.target = target
         self.sourcePath = sourcePath
@@ -112,5 +114,22 @@ public struct PointDisk: Codable, Hashable, Sendable {
         self.dataBytes = dataBytes
         self.chunksNew = chunksNew
         self.chunksReused = chunksReused
+        self.stageSeconds = stageSeconds
+    }
+}
+
+/// Time spent in each stage of a disk's backup, summed over the threads of that stage.
+public struct StageSeconds: Codable, Hashable, Sendable {
+    /// Reading from the disk (NBD), on the reader thread.
+    public var read: Double
+    /// Merging with the base chunk, zero detection, SHA-256 and zstd, on the worker threads.
+    public var encode: Double
+    /// Handing chunks to the store (pack writes), on the worker threads.
+    public var store: Double
+
+    public init(read: Double, encode: Double, store: Double) {
+        self.read = read
+        self.encode = encode
+        self.store = store
     }
 }
