@@ -7,13 +7,13 @@ import Testing
 struct NBDClientTests {
     static let mib = 1 << 20
 
-    /// A fresh blank 64 MiB qcow2 in a temp folder; the closure gets its path and the folder.
-    func withImage(_ body: (String, String) throws -> Void) throws {
+    /// A fresh blank qcow2 in a temp folder; the closure gets its path and the folder.
+    func withImage(size: String = "64M", _ body: (String, String) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbackup-nbd-\(randomSuffix())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let image = "\(dir)/disk.qcow2"
-        try shell("qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=1.1", image, "64M")
+        try shell("qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=1.1", image, size)
         try body(image, dir)
     }
 
@@ -50,6 +50,26 @@ struct NBDClientTests {
             let error = #expect(throws: NBDError.self) { try nbd.flush() }
             #expect(error?.errno == EBADF)
             #expect(server.waitForExit() == 0)
+        }
+    }
+
+    /// A 5 GiB export needs several 2 GiB block-status requests; the result must still be
+    /// contiguous, exact, and merged across request boundaries.
+    @Test func blockStatusLoopsOverLargeExports() throws {
+        try withImage(size: "5G") { image, dir in
+            let server = try QemuNBDServer(image: image, socket: "\(dir)/big.sock")
+            defer { server.stop() }
+            let nbd = try NBDConnection(unixSocket: server.socket, exportName: "vda", metaContexts: [NBDContext.baseAllocation])
+            defer { nbd.close() }
+            let dataAt: UInt64 = 4608 << 20   // 4.5 GiB, past two request boundaries
+            try [UInt8](repeating: 7, count: 64 << 10).withUnsafeBytes { try nbd.write($0, at: dataAt) }
+            let free = AllocationFlags.hole | AllocationFlags.zero
+            let extents = try nbd.blockStatus(context: NBDContext.baseAllocation, offset: 0, length: nbd.size)
+            #expect(extents.map { [$0.offset, $0.length, UInt64($0.flags)] } == [
+                [0, dataAt, UInt64(free)],
+                [dataAt, 64 << 10, 0],
+                [dataAt + (64 << 10), nbd.size - dataAt - (64 << 10), UInt64(free)],
+            ])
         }
     }
 
