@@ -5,6 +5,10 @@ import Glibc
 import Darwin
 #endif
 
+// LibvirtClient: the only module that imports CLibvirt. Each libvirt object is one final class
+// owning its C handle; every failing call goes through `check` (LibvirtError.swift), which turns
+// libvirt's thread-local last error into a thrown `LibvirtError`.
+
 /// A connection to a libvirt daemon (e.g. `qemu:///system`).
 ///
 /// `@unchecked Sendable` because libvirt's public API is thread-safe: a `virConnectPtr` may be

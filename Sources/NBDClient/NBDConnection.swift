@@ -1,6 +1,9 @@
 import CNBD
 import Foundation
 
+// NBDClient: the only module that imports CNBD. One class over one libnbd handle; every failing
+// call goes through `check` (NBDError.swift), which reads libnbd's thread-local errno and message.
+
 /// A connection to one NBD export through libnbd.
 ///
 /// `@unchecked Sendable`: a libnbd handle has its own lock, so I/O calls may come from several

@@ -46,6 +46,8 @@ struct DomainTests {
         defer { vm.tearDown() }
         let error = #expect(throws: LibvirtError.self) { _ = try vm.dom.fsFreeze() }
         #expect(error?.message.localizedCaseInsensitiveContains("guest agent") == true, "\(String(describing: error))")
+        // libvirt 9.0: "argument unsupported: QEMU guest agent is not configured".
+        #expect(error?.code == LibvirtError.argumentUnsupported)
         #expect(throws: LibvirtError.self) { _ = try vm.dom.fsThaw() }
     }
 }
