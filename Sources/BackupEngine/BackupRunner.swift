@@ -66,13 +66,3 @@ public struct BackupRunner {
         return try session.putPointObject(data, vmUUID: uuid, pointID: pointID, name: "nvram")
     }
 }
-
-extension DomainRunState {
-    static func == (lhs: DomainRunState, rhs: DomainRunState) -> Bool {
-        switch (lhs, rhs) {
-        case (.running, .running), (.paused, .paused), (.shutoff, .shutoff): return true
-        case (.other(let a), .other(let b)): return a == b
-        default: return false
-        }
-    }
-}

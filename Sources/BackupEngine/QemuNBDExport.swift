@@ -37,10 +37,14 @@ final class QemuNBDExport {
         throw EngineError.backupFailed(vm: exportName, reason: "qemu-nbd did not open \(socketPath)")
     }
 
-    /// Ends the export; always called, also on errors.
+    /// Ends the export; always called, also on errors. SIGTERM first (qemu-nbd flushes and
+    /// exits), SIGKILL if it has not gone within two seconds: a child whose signal mask blocks
+    /// SIGTERM must never hang the job.
     func stop() {
         if process.isRunning {
             process.terminate()
+            for _ in 0..<100 where process.isRunning { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: socketPath)
