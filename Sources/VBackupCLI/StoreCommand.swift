@@ -10,7 +10,7 @@ struct StoreCommand: ParsableCommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a new, empty store.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Chunk size in KiB (a power of two, 64 to 16384).") var chunkSize = 1024
+        @Option(help: "Chunk size in KiB (a power of two, 64 to 16384).") var chunkSize = 256
 
         func validate() throws {
             guard (64...16384).contains(chunkSize), chunkSize & (chunkSize - 1) == 0 else {

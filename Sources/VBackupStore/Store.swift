@@ -20,7 +20,7 @@ public final class Store: @unchecked Sendable {
     /// Initializes a new store at the adapter's location; fails if `config.json` exists.
     public static func create(
         adapter: any StorageAdapter, cacheDirectory: URL,
-        chunkSize: Int = 1 << 20, packSize: Int = 16 << 20
+        chunkSize: Int = 256 << 10, packSize: Int = 16 << 20
     ) throws -> Store {
         precondition(chunkSize > 0 && chunkSize <= Int(UInt32.max) && packSize > 0, "invalid store geometry")
         let existing = try StoreError.mapping(key: StoreFormat.configKey) { try adapter.stat(StoreFormat.configKey) }

@@ -14,7 +14,7 @@
 /// | `points/<vmUUID>/<pointID>/<name>` | extra point objects (e.g. `nvram`) |
 /// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record |
 ///
-/// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 1 MiB by default; the last one
+/// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 256 KiB by default; the last one
 ///   may be shorter). Its id is the SHA-256 of its raw bytes. All-zero chunks are never hashed or
 ///   stored: disk indexes name them `ChunkID.zero`.
 /// - A **chunk blob** is `"VBC" codec:u8 rawLength:u32 payload`, codec 0 = raw, 1 = zstd

@@ -4,8 +4,10 @@ import VBackupModel
 /// One backup's writes: chunks into packs, then disk indexes, then the manifest at commit.
 ///
 /// Thread-safe. Several threads may `add` at once: the lock covers only bookkeeping and the
-/// append into the open pack; hashing and compressing happen before (`ChunkCodec.encode`), and
-/// sealing and uploading a full pack happen after, on the adding thread, outside the lock.
+/// append into the open pack; hashing and compressing happen before (`ChunkCodec.encode`).
+/// A full pack is sealed on the adding thread and written by a background thread, so hashing
+/// goes on while the pack's `put` (and its fsync) waits on the disk or network; at most
+/// `maxUploads` packs are in flight, which bounds memory.
 public final class WriteSession: @unchecked Sendable {
     private let store: Store
     private let condition = NSCondition()
@@ -16,6 +18,7 @@ public final class WriteSession: @unchecked Sendable {
     /// Chunks in durably stored packs: the session's index fragment.
     private var stored: [ChunkLocation] = []
     private var uploading = 0
+    private static let maxUploads = 2
     /// Why the session no longer accepts writes (committed or aborted), when it does not.
     private var closedReason: String?
     /// A pack upload that failed: the session can never commit.
@@ -45,7 +48,7 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if var full { try upload(full.seal()) }
+        if var full { try startUpload(full.seal()) }
         return written
     }
 
@@ -94,6 +97,17 @@ public final class WriteSession: @unchecked Sendable {
     }
 
     // MARK: - Internals
+
+    /// Writes a sealed pack in the background once fewer than `maxUploads` are in flight
+    /// (`takePack` already counted this one). A failure is recorded and surfaces at the next
+    /// `add` or at `commit`.
+    private func startUpload(_ sealed: SealedPack) throws {
+        try withLock {
+            while uploading > Self.maxUploads && failure == nil { condition.wait() }
+            if let failure { throw StoreError.sessionClosed(failure) }
+        }
+        Thread.detachNewThread { [self] in try? upload(sealed) }
+    }
 
     /// Puts a sealed pack; on failure the session is broken, since chunks it already reported
     /// as stored are lost.
