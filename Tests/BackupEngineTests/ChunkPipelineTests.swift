@@ -41,7 +41,11 @@ final class ChunkPipelineTests: XCTestCase {
 
     func testAFullThenAnIncrementalReassembleTheDiskExactly() throws {
         let chunk = 4096, size = 4 * 4096 + 100
-        var disk = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var state: UInt32 = 12345
+        var disk = (0..<size).map { _ -> UInt8 in
+            state = state &* 1_103_515_245 &+ 12345   // no two chunks alike
+            return UInt8(truncatingIfNeeded: state >> 16)
+        }
         disk.replaceSubrange(4096..<8192, with: [UInt8](repeating: 0, count: 4096))
         let sink = MemorySink()
         let allocated = ExtentSet([Extent(offset: 0, length: 4096), Extent(offset: 8192, length: UInt64(size - 8192))])
