@@ -87,7 +87,8 @@ for vm in $A $B; do $VIRSH suspend $vm >/dev/null; qemu-img convert -U -O qcow2 
 measure vbackup-restore "$VBACKUP" restore vm $A --to "$WORK/vb-restore" --format qcow2
 measure virtnbdrestore virtnbdrestore -i "$WORK/vnb-backup" -o "$WORK/vnb-restore" -n
 vb_same=$(qemu-img compare -q "$WORK/$A.ref.qcow2" "$WORK/vb-restore/$A-vda.qcow2" && echo identical || echo DIFFERENT)
-vnb_same=$(qemu-img compare -q "$WORK/$B.ref.qcow2" "$WORK/vnb-restore/vda" && echo identical || echo DIFFERENT)
+vnb_img=$(find "$WORK/vnb-restore" -maxdepth 1 -type f ! -name '*.xml' ! -name '*.json' ! -name '*.log' | head -1)
+vnb_same=$(qemu-img compare -q "$WORK/$B.ref.qcow2" "$vnb_img" && echo identical || echo DIFFERENT)
 
 python3 - "$WORK" "$vb_full_store" "$vnb_full_store" "$vb_inc_store" "$vnb_inc_store" "$vb_same" "$vnb_same" <<'PY'
 import json, sys
