@@ -7,10 +7,11 @@ final class QemuNBDExport {
     let exportName: String
     private let process: Process
 
-    init(imagePath: String, format: String, exportName: String, socketPath: String, bitmap: String?, writable: Bool = false) throws {
+    init(imagePath: String, format: String, exportName: String, socketPath: String, bitmap: String?,
+         writable: Bool = false, maxConnections: Int = 4) throws {
         self.socketPath = socketPath
         self.exportName = exportName
-        var args = ["--format=\(format)", "--export-name=\(exportName)", "--socket=\(socketPath)", "--shared=4", "--persistent", "--cache=none", "--aio=native"]
+        var args = ["--format=\(format)", "--export-name=\(exportName)", "--socket=\(socketPath)", "--shared=\(max(1, maxConnections))", "--persistent", "--cache=none", "--aio=native"]
         if !writable { args.append("--read-only") }
         if let bitmap { args.append("--bitmap=\(bitmap)") }
         args.append(imagePath)

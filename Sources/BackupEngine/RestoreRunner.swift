@@ -63,7 +63,8 @@ public struct RestoreRunner {
         try? FileManager.default.removeItem(atPath: temporary)
         let target: RestoreTarget = format == "raw"
             ? try RawFileTarget(path: temporary, size: index.virtualSize)
-            : try Qcow2Target(path: temporary, size: index.virtualSize, socketPath: RuntimeDirectory.socketPath("restore-\(disk.target)"))
+            : try Qcow2Target(path: temporary, size: index.virtualSize, socketPath: RuntimeDirectory.socketPath("restore-\(disk.target)"),
+                                 connections: options.workers)
         options.progress.diskStarted(disk.target, total: index.virtualSize)
         let bytes: UInt64
         do {

@@ -51,33 +51,40 @@ final class RawFileTarget: RestoreTarget, @unchecked Sendable {
     }
 }
 
-/// A new qcow2 image written through `qemu-nbd`, so QEMU lays out the clusters itself.
+/// A new qcow2 image written through `qemu-nbd`, so QEMU lays out the clusters itself. One NBD
+/// connection per writer thread: a single connection would serialize every write's round trip.
 final class Qcow2Target: RestoreTarget, @unchecked Sendable {
     private let export: QemuNBDExport
-    private let nbd: NBDConnection
+    private let lock = NSLock()
+    private var idle: [NBDConnection] = []
+    private var all: [NBDConnection] = []
 
-    init(path: String, size: UInt64, socketPath: String) throws {
+    init(path: String, size: UInt64, socketPath: String, connections: Int) throws {
         try Subprocess.run("qemu-img", ["create", "-q", "-f", "qcow2", "-o", "compat=1.1,cluster_size=65536", path, String(size)])
-        export = try QemuNBDExport(imagePath: path, format: "qcow2", exportName: "restore", socketPath: socketPath, bitmap: nil, writable: true)
+        export = try QemuNBDExport(imagePath: path, format: "qcow2", exportName: "restore", socketPath: socketPath,
+                                   bitmap: nil, writable: true, maxConnections: connections)
         do {
-            nbd = try NBDConnection(unixSocket: socketPath, exportName: "restore")
+            for _ in 0..<max(1, connections) { all.append(try NBDConnection(unixSocket: socketPath, exportName: "restore")) }
         } catch {
-            export.stop()
+            discard()
             throw error
         }
+        idle = all
     }
 
     func write(_ data: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        try nbd.write(data, at: offset)
+        let connection = lock.withLock { idle.popLast() } ?? all[0]
+        defer { lock.withLock { idle.append(connection) } }
+        try connection.write(data, at: offset)
     }
 
     func finish() throws {
-        defer { nbd.close(); export.stop() }
-        try nbd.flush()
+        defer { discard() }
+        for connection in all { try connection.flush() }
     }
 
     func discard() {
-        nbd.close()
+        for connection in all { connection.close() }
         export.stop()
     }
 }
