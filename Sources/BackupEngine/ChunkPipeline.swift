@@ -3,7 +3,7 @@ import VBackupModel
 import VBackupStore
 
 /// Where the pipeline reads a disk from (an NBD export, in production).
-protocol BlockSource: AnyObject {
+protocol BlockSource: AnyObject, Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws
 }
 
@@ -66,24 +66,51 @@ final class ChunkPipeline: @unchecked Sendable {
 
     /// Runs the whole disk; returns the chunk ids in disk order and the counters.
     func run(source: BlockSource) throws -> (chunks: [ChunkID], stats: DiskBackupStats) {
+        try run(sources: [source])
+    }
+
+    /// Runs the whole disk with one reader thread per source (separate connections to the same
+    /// export): an NBD round trip per read leaves the server idle between requests, and two
+    /// connections keep it busy.
+    func run(sources: [BlockSource]) throws -> (chunks: [ChunkID], stats: DiskBackupStats) {
+        precondition(!sources.isEmpty)
         let queue = BoundedQueue<Job>(capacity: workers * 2)
-        let group = DispatchGroup()
+        let workersDone = DispatchGroup(), readersDone = DispatchGroup()
         for _ in 0..<workers {
-            group.enter()
+            workersDone.enter()
             Thread.detachNewThread { [self] in
                 while let job = queue.pop() { process(job) }
-                group.leave()
+                workersDone.leave()
             }
         }
-        read(source: source, into: queue)
+        for source in sources.dropFirst() {
+            readersDone.enter()
+            Thread.detachNewThread { [self] in
+                read(source: source, into: queue)
+                readersDone.leave()
+            }
+        }
+        read(source: sources[0], into: queue)
+        readersDone.wait()
         queue.close()
-        group.wait()
+        workersDone.wait()
         if let failure { throw failure }
         return (results, stats)
     }
 
+    private var nextChunk = 0
+
+    /// The next chunk for a reader, in disk order.
+    private func takeChunk() -> Int? {
+        lock.withLock {
+            guard nextChunk < planner.chunkCount else { return nil }
+            defer { nextChunk += 1 }
+            return nextChunk
+        }
+    }
+
     private func read(source: BlockSource, into queue: BoundedQueue<Job>) {
-        for chunk in 0..<planner.chunkCount {
+        while let chunk = takeChunk() {
             if hasFailed { break }
             if isCancelled() { fail(EngineError.cancelled); break }
             let window = planner.window(chunk)

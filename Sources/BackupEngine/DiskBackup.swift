@@ -42,7 +42,10 @@ struct DiskBackup {
         progress.diskStarted(plan.disk.target, total: size)
         let pipeline = ChunkPipeline(planner: planner, sink: SessionSink(store: store, session: session),
                                      workers: workers, progress: { progress.advanced($0) }, isCancelled: isCancelled)
-        let (chunks, stats) = try pipeline.run(source: nbd)
+        // A second connection for a second reader, when the export allows several.
+        let extra = try? NBDConnection(unixSocket: socketPath, exportName: plan.disk.target)
+        defer { extra?.close() }
+        let (chunks, stats) = try pipeline.run(sources: [nbd] + (extra.map { [$0] } ?? []))
         progress.diskFinished(plan.disk.target)
         let index = DiskIndex(virtualSize: size, chunkSize: store.config.chunkSize, chunks: chunks)
         let (key, digest) = try session.putDiskIndex(index, vmUUID: vmUUID, pointID: pointID, target: plan.disk.target)

@@ -6,7 +6,7 @@ import XCTest
 
 /// The pipeline against an in-memory disk and chunk sink: what it stores and what it reuses.
 final class ChunkPipelineTests: XCTestCase {
-    final class MemoryDisk: BlockSource {
+    final class MemoryDisk: BlockSource, @unchecked Sendable {
         var bytes: [UInt8]
         var reads: [Extent] = []
         init(_ bytes: [UInt8]) { self.bytes = bytes }
