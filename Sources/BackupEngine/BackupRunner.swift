@@ -55,7 +55,6 @@ public struct BackupRunner {
             return manifest
         } catch {
             session.abort()
-            if let engineError = error as? EngineError, case .cancelled = engineError { throw error }
             if error is EngineError { throw error }
             throw EngineError.backupFailed(vm: domain.name, reason: "\(error)")
         }
