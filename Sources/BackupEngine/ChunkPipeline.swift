@@ -11,7 +11,6 @@ protocol BlockSource: AnyObject, Sendable {
 /// the base point's chunks.
 protocol ChunkSink: AnyObject, Sendable {
     func add(_ chunk: EncodedChunk) throws -> Int
-    func contains(_ id: ChunkID) throws -> Bool
     func baseChunk(_ id: ChunkID) throws -> Data
 }
 

@@ -35,7 +35,7 @@ struct DiskBackup {
             guard nbd.supportsContext(dirtyContext) else {
                 throw EngineError.backupFailed(vm: plan.disk.target, reason: "export does not offer \(dirtyContext)")
             }
-            dirty = try Self.extents(nbd, dirtyContext, size) { $0 & 1 != 0 }
+            dirty = try Self.extents(nbd, dirtyContext, size) { $0 & DirtyBitmapFlags.dirty != 0 }
             baseIndex = try store.readDiskIndex(base)
         }
         let planner = ChunkPlanner(diskSize: size, chunkSize: store.config.chunkSize, allocatedData: data, dirty: dirty, base: baseIndex)
@@ -77,6 +77,5 @@ final class SessionSink: ChunkSink, @unchecked Sendable {
     }
 
     func add(_ chunk: EncodedChunk) throws -> Int { try session.add(chunk) }
-    func contains(_ id: ChunkID) throws -> Bool { try session.contains(id) }
     func baseChunk(_ id: ChunkID) throws -> Data { try store.readChunk(id) }
 }

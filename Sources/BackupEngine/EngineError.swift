@@ -9,7 +9,6 @@ public enum EngineError: Error, CustomStringConvertible {
     case invalidArgument(String)
     case cancelled
     case noPoint(vm: String)
-    case diskNotInPoint(String)
 
     public var description: String {
         switch self {
@@ -22,7 +21,6 @@ public enum EngineError: Error, CustomStringConvertible {
         case .invalidArgument(let message): return message
         case .cancelled: return "cancelled"
         case .noPoint(let vm): return "no restore point for VM '\(vm)' in this store"
-        case .diskNotInPoint(let message): return message
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NBDClient
 import VBackupModel
 
 /// Backs up a shut-off VM by exporting each image read-only with `qemu-nbd` (libvirt refuses
@@ -21,7 +22,7 @@ struct OfflineBackup {
             defer { export.stop() }
             let backup = context.diskBackup(
                 plan: plan, nextCheckpoint: bitmap ?? recordingCheckpoint(plan.image),
-                dirtyContext: bitmap.map { "qemu:dirty-bitmap:\($0)" })
+                dirtyContext: bitmap.map(NBDContext.dirtyBitmap))
             disks.append(try backup.run(socketPath: export.socketPath))
         }
         return BackupOutcome(disks: disks, consistency: .shutoff, consistencyNote: nil) {}

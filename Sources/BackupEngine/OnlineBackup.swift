@@ -1,5 +1,6 @@
 import Foundation
 import LibvirtClient
+import NBDClient
 import VBackupModel
 
 /// Backs up a running (or paused) VM through a libvirt pull-mode backup job: one atomic
@@ -29,7 +30,7 @@ struct OnlineBackup {
         for plan in plans {
             let backup = context.diskBackup(
                 plan: plan, nextCheckpoint: plan.tracksChanges ? checkpointName : nil,
-                dirtyContext: plan.isIncremental ? "qemu:dirty-bitmap:backup-\(plan.disk.target)" : nil)
+                dirtyContext: plan.isIncremental ? NBDContext.dirtyBitmap("backup-\(plan.disk.target)") : nil)
             disks.append(try backup.run(socketPath: job.path("nbd.sock")))
         }
         committed = true

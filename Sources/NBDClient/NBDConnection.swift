@@ -57,11 +57,8 @@ public final class NBDConnection: @unchecked Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
         let h = try liveHandle()
         guard let base = buffer.baseAddress else { return }
-        var done = 0
-        while done < buffer.count {
-            let n = min(maxRequest, buffer.count - done)
-            try check(nbd_pread(h, base + done, n, offset + UInt64(done), 0), "nbd_pread(\(n) at \(offset + UInt64(done))) failed")
-            done += n
+        try inRequests(count: buffer.count, at: offset, "nbd_pread") { done, n, position in
+            nbd_pread(h, base + done, n, position, 0)
         }
     }
 
@@ -69,10 +66,20 @@ public final class NBDConnection: @unchecked Sendable {
     public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws {
         let h = try liveHandle()
         guard let base = buffer.baseAddress else { return }
+        try inRequests(count: buffer.count, at: offset, "nbd_pwrite") { done, n, position in
+            nbd_pwrite(h, base + done, n, position, 0)
+        }
+    }
+
+    /// Splits `count` bytes at `offset` into requests the server accepts; `request` gets the
+    /// bytes done so far, the request's length and its disk offset.
+    private func inRequests(count: Int, at offset: UInt64, _ name: String,
+                            _ request: (Int, Int, UInt64) -> Int32) throws {
         var done = 0
-        while done < buffer.count {
-            let n = min(maxRequest, buffer.count - done)
-            try check(nbd_pwrite(h, base + done, n, offset + UInt64(done), 0), "nbd_pwrite(\(n) at \(offset + UInt64(done))) failed")
+        while done < count {
+            let n = min(maxRequest, count - done)
+            let position = offset + UInt64(done)
+            try check(request(done, n, position), "\(name)(\(n) at \(position)) failed")
             done += n
         }
     }

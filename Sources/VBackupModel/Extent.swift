@@ -45,8 +45,6 @@ public struct ExtentSet: Hashable, Sendable, CustomStringConvertible {
     public var totalLength: UInt64 { extents.reduce(0) { $0 + $1.length } }
     public var description: String { extents.map(\.description).joined(separator: " ") }
 
-    public func union(_ other: ExtentSet) -> ExtentSet { ExtentSet(extents + other.extents) }
-
     public func intersection(_ other: ExtentSet) -> ExtentSet {
         var result: [Extent] = []
         var i = 0, j = 0
@@ -74,9 +72,6 @@ public struct ExtentSet: Hashable, Sendable, CustomStringConvertible {
         }
         return ExtentSet(result)
     }
-
-    /// The parts of the set inside `window`.
-    public func clipped(to window: Extent) -> ExtentSet { intersection(ExtentSet([window])) }
 
     public func contains(_ extent: Extent) -> Bool {
         ExtentSet([extent]).subtracting(self).isEmpty

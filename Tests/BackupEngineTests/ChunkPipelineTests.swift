@@ -26,7 +26,6 @@ final class ChunkPipelineTests: XCTestCase {
                 return chunk.blob.count
             }
         }
-        func contains(_ id: ChunkID) throws -> Bool { lock.withLock { chunks[id] != nil } }
         func baseChunk(_ id: ChunkID) throws -> Data { try lock.withLock { try XCTUnwrap(chunks[id]) } }
     }
 
