@@ -5,6 +5,7 @@ import PackageDescription
 ///
 ///   vbackup (executable) -> VBackupCLI -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto }
+///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
 ///
 /// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries, each behind a module map; only their one wrapper module imports them.
@@ -42,6 +44,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(name: "VBackupPolicy", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "LibvirtClient", dependencies: ["CLibvirt"]),
         .target(name: "NBDClient", dependencies: ["CNBD"]),
         .target(
@@ -51,13 +54,14 @@ let package = Package(
         .target(
             name: "VBackupCLI",
             dependencies: [
-                "BackupEngine", "VBackupStore", "VBackupModel", "LocalStorage", "StorageAdapter", "LibvirtClient",
+                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
 
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
+        .testTarget(name: "VBackupPolicyTests", dependencies: ["VBackupPolicy"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(

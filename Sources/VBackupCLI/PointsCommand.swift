@@ -2,21 +2,49 @@ import ArgumentParser
 import Foundation
 import VBackupModel
 
+/// `vbackup points [VM]` lists points (the default subcommand); `protect` and `unprotect`
+/// manage protection marks (`PointsProtectCommand.swift`).
 struct PointsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "points", abstract: "List restore points.")
+    static let configuration = CommandConfiguration(
+        commandName: "points", abstract: "List restore points; protect them from prune.",
+        subcommands: [List.self, Protect.self, Unprotect.self], defaultSubcommand: List.self)
 
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "Only this VM's points (name or UUID).") var vm: String?
-    @Flag(help: "Print JSON.") var json = false
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List restore points (the default: `vbackup points [VM]`).")
 
-    func run() throws {
-        let points = try global.openStore().listPoints(vm: vm)
-        if json { return try JSONOutput.print(points.map(PointSummary.init)) }
-        let rows = points.map { point -> [String] in
-            let modes = point.disks.map { "\($0.target):\($0.mode.rawValue)" }.joined(separator: ",")
-            return [point.id, point.vmName, Human.date(point.createdAt), modes, point.consistency.rawValue,
-                    Human.bytes(point.logicalSize), Human.bytes(point.bytesRead), Human.bytes(point.bytesStored)]
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Only this VM's points (name or UUID).") var vm: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let store = try global.openStore()
+            let points = try store.listPoints(vm: vm)
+            let protected = try store.protectedPointIDs()
+            if json {
+                return try JSONOutput.print(points.map { ListedPoint(summary: PointSummary($0), protected: protected.contains($0.id)) })
+            }
+            let rows = points.map { point -> [String] in
+                let modes = point.disks.map { "\($0.target):\($0.mode.rawValue)" }.joined(separator: ",")
+                return [point.id, point.vmName, Human.date(point.createdAt), modes, point.consistency.rawValue,
+                        Human.bytes(point.logicalSize), Human.bytes(point.bytesRead), Human.bytes(point.bytesStored),
+                        protected.contains(point.id) ? "yes" : ""]
+            }
+            print(Human.table(["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW", "PROTECTED"], rows))
         }
-        print(Human.table(["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW"], rows))
+    }
+}
+
+/// A point in `points --json`: the `PointSummary` fields plus `"protected": true|false`.
+struct ListedPoint: Encodable {
+    var summary: PointSummary
+    var protected: Bool
+
+    private enum CodingKeys: String, CodingKey { case protected }
+
+    func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(protected, forKey: .protected)
     }
 }

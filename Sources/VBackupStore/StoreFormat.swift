@@ -13,6 +13,7 @@
 /// | `points/<vmUUID>/<pointID>/<target>.didx` | disk index: the chunk id of every chunk of a disk |
 /// | `points/<vmUUID>/<pointID>/<name>` | extra point objects (e.g. `nvram`) |
 /// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record |
+/// | `marks/protected/<pointID>` | the point is protected: prune keeps it, `deletePoint` refuses (see `Store+Retention`) |
 ///
 /// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 256 KiB by default; the last one
 ///   may be shorter). Its id is the SHA-256 of its raw bytes. All-zero chunks are never hashed or
