@@ -95,13 +95,15 @@ struct RetentionTests {
 
     @Test("keep-last 3 + keep-daily 3: daily counts only days that keep-last did not cover (PBS example)")
     func rulesCombineWithoutDoubleCounting() throws {
-        let points = ["2026-02-05T16:00:00Z", "2026-02-05T12:00:00Z", "2026-02-05T08:00:00Z",
+        let points = ["2026-02-05T16:00:00Z", "2026-02-05T12:00:00Z", "2026-02-05T08:00:00Z", "2026-02-05T04:00:00Z",
                       "2026-02-04T16:00:00Z", "2026-02-04T08:00:00Z",
                       "2026-02-03T12:00:00Z", "2026-02-02T12:00:00Z", "2026-02-01T12:00:00Z"].map { point($0) }
         let result = try plan(points, RetentionRules(keepLast: 3, keepDaily: 3))
         #expect(result.kept.map(\.decision) == [.keep(.last), .keep(.last), .keep(.last), .keep(.daily), .keep(.daily), .keep(.daily)])
         #expect(ids(result.kept) == ["2026-02-05T16:00:00Z", "2026-02-05T12:00:00Z", "2026-02-05T08:00:00Z",
                                      "2026-02-04T16:00:00Z", "2026-02-03T12:00:00Z", "2026-02-02T12:00:00Z"])
+        #expect(result.decision(for: "2026-02-05T04:00:00Z") == .remove(supersededBy: nil),
+                "Feb 5 is covered by keep-last's points: daily neither keeps another point of it nor counts it")
         #expect(result.decision(for: "2026-02-04T08:00:00Z") == .remove(supersededBy: .daily))
         #expect(result.decision(for: "2026-02-01T12:00:00Z") == .remove(supersededBy: nil))
     }
