@@ -21,12 +21,12 @@ struct PruneCommand: ParsableCommand {
     var vms: [String] = []
     @Option(help: ArgumentHelp("Policy file (YAML) with the keep rules and the VMs it covers.", valueName: "file"))
     var policy: String?
-    @Option(help: "Keep the N newest points.") var keepLast: Int?
-    @Option(help: "Keep the newest point of each of the last N hours.") var keepHourly: Int?
-    @Option(help: "Keep the newest point of each of the last N days.") var keepDaily: Int?
-    @Option(help: "Keep the newest point of each of the last N ISO weeks.") var keepWeekly: Int?
-    @Option(help: "Keep the newest point of each of the last N months.") var keepMonthly: Int?
-    @Option(help: "Keep the newest point of each of the last N years.") var keepYearly: Int?
+    @Option(help: ArgumentHelp("Keep the N newest points.", valueName: "n")) var keepLast: Int?
+    @Option(help: ArgumentHelp("Keep the newest point of each of the last N hours.", valueName: "n")) var keepHourly: Int?
+    @Option(help: ArgumentHelp("Keep the newest point of each of the last N days.", valueName: "n")) var keepDaily: Int?
+    @Option(help: ArgumentHelp("Keep the newest point of each of the last N ISO weeks.", valueName: "n")) var keepWeekly: Int?
+    @Option(help: ArgumentHelp("Keep the newest point of each of the last N months.", valueName: "n")) var keepMonthly: Int?
+    @Option(help: ArgumentHelp("Keep the newest point of each of the last N years.", valueName: "n")) var keepYearly: Int?
     @Flag(help: "Show the plan; remove nothing.") var dryRun = false
     @Flag(help: "Print JSON.") var json = false
 

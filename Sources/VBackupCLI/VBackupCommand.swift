@@ -34,6 +34,8 @@ public struct VBackupCommand: ParsableCommand {
         } catch let error as ValidationError {
             exit(withError: error)
         } catch {
+            // `--help` arrives here: ArgumentParser parses it as its help command, whose run throws.
+            if exitCode(for: error) == .success { exit(withError: error) }
             FileHandle.standardError.write(Data("vbackup: \(OneLine.describe(error))\n".utf8))
             Foundation.exit(1)
         }

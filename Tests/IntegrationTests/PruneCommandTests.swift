@@ -160,6 +160,9 @@ final class PruneCommandTests: XCTestCase {
             if status == 1 { XCTAssertEqual(result.err.split(separator: "\n").count, 1, "\(arguments): \(result.err)") }
         }
         XCTAssertEqual(try fixture.listing(), before, "failed prunes removed nothing")
+        let help = try fixture.vbackup(["prune", "--help"])
+        XCTAssertEqual(help.status, 0, help.err)
+        XCTAssertTrue(help.out.contains("--keep-daily <n>"), help.out)
     }
 
     func testPolicyFileSelectsVMsAndFlagsOverrideItsRules() throws {

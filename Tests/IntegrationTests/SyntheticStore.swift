@@ -89,8 +89,28 @@ final class SyntheticStore {
 
     /// Runs `vbackup` on this store with its own cache, in UTC.
     func vbackup(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try runTool(vbackupBinary, arguments + ["--store", storePath.path],
-                    environment: ["VBACKUP_CACHE": cliCache.path, "TZ": "UTC", "VBACKUP_CONFIG": "/nonexistent"])
+        try runToolCapturingFiles(vbackupBinary, arguments + ["--store", storePath.path],
+                                  environment: ["VBACKUP_CACHE": cliCache.path, "TZ": "UTC", "VBACKUP_CONFIG": "/nonexistent"])
+    }
+
+    /// Like `runTool`, but the output goes to files: `runTool` reads stderr to its end before
+    /// stdout, so a child that prints more than a pipe holds (64 KiB) to stdout blocks forever.
+    private func runToolCapturingFiles(
+        _ path: String, _ arguments: [String], environment: [String: String]
+    ) throws -> (status: Int32, out: String, err: String) {
+        let outURL = root.appendingPathComponent("out-\(UUID().uuidString)")
+        let errURL = root.appendingPathComponent("err-\(UUID().uuidString)")
+        defer { for url in [outURL, errURL] { try? FileManager.default.removeItem(at: url) } }
+        for url in [outURL, errURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
     }
 
     /// Every file under the store, for "nothing changed" checks.
