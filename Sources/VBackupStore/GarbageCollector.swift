@@ -1,0 +1,198 @@
+import Foundation
+
+/// What GC did (or, with `dryRun`, would do).
+public struct GCReport: Codable, Sendable {
+    public var dryRun: Bool
+    public var points = 0
+    public var liveChunks = 0
+    public var packs = 0
+    /// Packs and bytes removed (dry run: that would be condemned now).
+    public var packsDeleted = 0
+    public var bytesFreed = 0
+    /// Objects under `points/` that belong to no point (leftovers of failed backups and prunes).
+    public var objectsDeleted = 0
+    /// Condemned packs that wait for backups that were running when they were condemned.
+    public var packsPending = 0
+    public var bytesPending = 0
+    public var waitingFor: [String] = []
+    /// Packs that hold live and dead chunks, and the dead bytes in them (not reclaimed).
+    public var partlyUsedPacks = 0
+    public var unusedBytesInPartlyUsedPacks = 0
+    public var deadSessionsCleared = 0
+    public var seconds = 0.0
+}
+
+/// Frees the packs and point objects no committed point needs, while backups on any number of
+/// hosts write to the store at the same time.
+///
+/// ## The algorithm: mark, condemn, wait, re-mark, sweep
+///
+/// 1. **Lock.** One maintenance operation at a time (`locks/maintenance.json`, created
+///    exclusively; a dead holder's lock is broken).
+/// 2. **Mark.** Read every committed point's disk indexes: the live chunks.
+/// 3. **Condemn.** Packs with no live chunk (including packs that no index fragment names:
+///    leftovers of crashed sessions) and objects under `points/` of no committed point are
+///    written to a record `gc/<id>.json`. *Then* GC lists the live write sessions and adds them
+///    to the record as `waitFor`.
+/// 4. **Wait.** The record's packs are deleted only once every `waitFor` session has ended
+///    (committed, aborted, or dead: its process is gone, or its lease expired). A later GC run
+///    finishes records it could not finish.
+/// 5. **Re-mark and sweep.** Refresh (points and fragments committed meanwhile), add the new
+///    points to the live set, drop every condemned pack that now holds a live chunk; rewrite
+///    the index fragments without the remaining packs; delete them; delete the record.
+///
+/// ## Why no chunk a backup needs is ever removed
+///
+/// A write session registers its lease *before* it reads the condemned records, and reads them
+/// *before* it decides which chunks exist; it never reuses a chunk from a condemned pack (it
+/// stores its own copy, or reads the disk instead of reusing a base chunk). Take a session S
+/// and a record R:
+/// - If S read the records after R was written, S never references R's packs.
+/// - Otherwise S registered before R was written, so it was live when GC listed sessions just
+///   after writing R: S is in `waitFor`, and R's packs wait until S has ended. S commits its
+///   manifest (after its fragment) before ending, so the re-mark in step 5 sees every chunk
+///   S references, and those packs survive.
+/// A session whose lease lapsed (frozen longer than three quarters of its lease) refuses to
+/// commit, so "ended" is safe to assume for it. Hosts must keep clocks within a few minutes
+/// of each other (as kopia requires): only leases of other hosts are judged by time.
+///
+/// This is the grace-window idea of Proxmox Backup Server's GC and the two-phase deletion of
+/// kopia, with the window bounded by the sessions that could have missed the condemnation
+/// instead of by a fixed 24 hours: with no backup running, one GC run frees space at once.
+struct GarbageCollector {
+    let store: Store
+    let dryRun: Bool
+    let progress: any MaintenanceProgress
+
+    func run() throws -> GCReport {
+        let started = Date()
+        let lock = dryRun ? nil : try store.takeMaintenanceLock(purpose: "gc")
+        defer { lock?.release() }
+        try store.refresh()
+        let problems = try store.unreadableObjects()
+        guard problems.isEmpty else {
+            throw StoreError.unreadableObjects(problems.sorted(by: { $0.key < $1.key }).map { "\($0.key) is unreadable: \($0.value)" })
+        }
+        var report = GCReport(dryRun: dryRun)
+        var live = LiveSet()
+        try store.markPoints(into: &live, progress: progress)
+        var sizes = try store.listPacks()
+        let (records, unreadableRecords) = try store.condemnedRecords()
+        var pending: Set<String> = [], pendingObjects: Set<String> = []
+        for record in records {
+            let finished = dryRun ? false : try sweep(record, live: &live, sizes: &sizes, report: &report)
+            if !finished {
+                pending.formUnion(record.packs)
+                pendingObjects.formUnion(record.objects)
+            }
+        }
+        if !dryRun {
+            // An unreadable record is replaced by the one below, which waits for today's sessions.
+            for key in unreadableRecords { try store.io(key) { try store.adapter.delete(key) } }
+        }
+
+        let (dead, partly) = try deadPacks(live: live, sizes: sizes, excluding: pending)
+        report.partlyUsedPacks = partly.count
+        report.unusedBytesInPartlyUsedPacks = partly.bytes
+        let orphans = try orphanObjects(live: live).subtracting(pendingObjects)
+        if dryRun {
+            report.packsDeleted = dead.count
+            report.bytesFreed = dead.reduce(0) { $0 + (sizes[$1] ?? 0) }
+            report.objectsDeleted = orphans.count
+        } else if !dead.isEmpty || !orphans.isEmpty {
+            var record = CondemnedRecord(packs: dead.sorted(), objects: orphans.sorted())
+            try store.put(record)
+            record.waitFor = try store.sessionLeases().alive.map(\.id)
+            try store.put(record)
+            _ = try sweep(record, live: &live, sizes: &sizes, report: &report)
+        }
+        if !dryRun {
+            let deadSessions = try store.sessionLeases().dead
+            for key in deadSessions { try store.io(key) { try store.adapter.delete(key) } }
+            report.deadSessionsCleared = deadSessions.count
+        }
+        report.points = live.manifests.count
+        report.liveChunks = live.chunks.count
+        report.packs = sizes.count
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Packs none of whose chunks are live (and packs no fragment names), and the partly used
+    /// ones' dead bytes.
+    private func deadPacks(
+        live: LiveSet, sizes: [String: Int], excluding pending: Set<String>
+    ) throws -> (dead: Set<String>, partly: (count: Int, bytes: Int)) {
+        progress.phase("scanning packs", total: sizes.count)
+        var dead: Set<String> = [], indexed: Set<String> = []
+        var partly = (count: 0, bytes: 0)
+        try store.catalog.forEachPack { pack, chunks in
+            indexed.insert(pack)
+            guard sizes[pack] != nil else { return }
+            let deadChunks = chunks.filter { !live.chunks.contains($0.id) }
+            if deadChunks.count == chunks.count {
+                dead.insert(pack)
+            } else if !deadChunks.isEmpty {
+                partly.count += 1
+                partly.bytes += deadChunks.reduce(0) { $0 + Int($1.length) }
+            }
+            progress.advanced(by: 1)
+        }
+        dead.formUnion(sizes.keys.filter { !indexed.contains($0) })
+        return (dead.subtracting(pending), partly)
+    }
+
+    /// Objects under `points/` whose point has no manifest.
+    private func orphanObjects(live: LiveSet) throws -> Set<String> {
+        let listed = try store.io(StoreFormat.pointsPrefix) { try store.adapter.list(prefix: StoreFormat.pointsPrefix) }
+        return Set(listed.map(\.key).filter { !live.pointPrefixes.contains(LiveSet.pointPrefix(of: $0)) })
+    }
+
+    /// Finishes a record if every session it waits for has ended; returns whether it did.
+    private func sweep(_ record: CondemnedRecord, live: inout LiveSet, sizes: inout [String: Int], report: inout GCReport) throws -> Bool {
+        let sessions = try store.sessionLeases().alive
+        var record = record
+        if record.waitFor == nil {
+            // GC stopped between writing the record and listing sessions. Sessions started since
+            // have read the record; the others are among those alive now.
+            record.waitFor = sessions.map(\.id)
+            try store.put(record)
+        }
+        let waitFor = Set(record.waitFor ?? [])
+        let running = sessions.filter { waitFor.contains($0.id) }
+        guard running.isEmpty else {
+            report.packsPending += record.packs.count
+            report.bytesPending += record.packs.reduce(0) { $0 + (sizes[$1] ?? 0) }
+            report.waitingFor.append(contentsOf: running.map(\.summary))
+            return false
+        }
+        // Whatever those sessions committed is visible now.
+        try store.refresh()
+        try store.markPoints(into: &live, progress: progress)
+        var packs: Set<String> = []
+        for pack in record.packs where try store.catalog.chunks(inPack: pack).allSatisfy({ !live.chunks.contains($0.id) }) {
+            packs.insert(pack)
+        }
+        let objects = record.objects.filter { !live.pointPrefixes.contains(LiveSet.pointPrefix(of: $0)) }
+        try store.dropFromIndex(packs: packs)
+        progress.phase("deleting packs", total: packs.count)
+        for pack in packs.sorted() {
+            let key = StoreFormat.packKey(pack)
+            try store.io(key) { try store.adapter.delete(key) }
+            report.packsDeleted += 1
+            report.bytesFreed += sizes.removeValue(forKey: pack) ?? 0
+            progress.advanced(by: 1)
+        }
+        for key in objects { try store.io(key) { try store.adapter.delete(key) } }
+        report.objectsDeleted += objects.count
+        try store.io(record.key) { try store.adapter.delete(record.key) }
+        return true
+    }
+}
+
+extension Store {
+    /// Frees packs and point objects that no committed point needs; safe while backups run.
+    public func collectGarbage(dryRun: Bool = false, progress: any MaintenanceProgress = NoProgress()) throws -> GCReport {
+        try GarbageCollector(store: self, dryRun: dryRun, progress: progress).run()
+    }
+}
