@@ -52,7 +52,9 @@ public struct GCReport: Codable, Sendable {
 ///   after writing R: S is in `waitFor`, and R's packs wait until S has ended. S commits its
 ///   manifest (after its fragment) before ending, so the re-mark in step 5 sees every chunk
 ///   S references, and those packs survive.
-/// A session whose lease lapsed (frozen longer than three quarters of its lease) refuses to
+/// Pack names are content hashes, so a session could write the very pack GC is deleting (same
+/// chunks, same order); a session therefore never writes a pack under a condemned name (it adds
+/// filler to get another). A session whose lease lapsed (frozen longer than three quarters of its lease) refuses to
 /// commit, so "ended" is safe to assume for it. Hosts must keep clocks within a few minutes
 /// of each other (as kopia requires): only leases of other hosts are judged by time.
 ///
@@ -148,6 +150,21 @@ struct GarbageCollector {
         return Set(listed.map(\.key).filter { !live.pointPrefixes.contains(LiveSet.pointPrefix(of: $0)) })
     }
 
+    /// The condemned packs whose every live chunk (one a session reused meanwhile) also has a
+    /// copy in a stored pack that stays.
+    private func deletable(_ condemned: [String], live: LiveSet, stored: [String: Int]) throws -> Set<String> {
+        let candidates = Set(condemned)
+        var packs: Set<String> = []
+        for pack in condemned {
+            let needed = try store.catalog.chunks(inPack: pack).filter { live.chunks.contains($0.id) }
+            let elsewhere = try needed.allSatisfy { chunk in
+                try store.catalog.locations(of: chunk.id).contains { !candidates.contains($0.pack) && stored[$0.pack] != nil }
+            }
+            if elsewhere { packs.insert(pack) }
+        }
+        return packs
+    }
+
     /// Finishes a record if every session it waits for has ended; returns whether it did.
     private func sweep(_ record: CondemnedRecord, live: inout LiveSet, sizes: inout [String: Int], report: inout GCReport) throws -> Bool {
         let sessions = try store.sessionLeases().alive
@@ -169,10 +186,7 @@ struct GarbageCollector {
         // Whatever those sessions committed is visible now.
         try store.refresh()
         try store.markPoints(into: &live, progress: progress)
-        var packs: Set<String> = []
-        for pack in record.packs where try store.catalog.chunks(inPack: pack).allSatisfy({ !live.chunks.contains($0.id) }) {
-            packs.insert(pack)
-        }
+        let packs = try deletable(record.packs, live: live, stored: sizes)
         let objects = record.objects.filter { !live.pointPrefixes.contains(LiveSet.pointPrefix(of: $0)) }
         try store.dropFromIndex(packs: packs)
         progress.phase("deleting packs", total: packs.count)

@@ -73,7 +73,7 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if var full { try startUpload(full.seal()) }
+        if var full { try startUpload(full.seal(avoiding: condemned)) }
         return written
     }
 
@@ -106,7 +106,7 @@ public final class WriteSession: @unchecked Sendable {
             if let failure { throw StoreError.sessionClosed(failure) }
             return takePack(reserveNext: false)
         }
-        if !last.isEmpty { try upload(last.seal()) }
+        if !last.isEmpty { try upload(last.seal(avoiding: condemned)) }
         try writeFragment()
         guard lease.isValid else {
             throw StoreError.sessionClosed("its lease \(lease.key) was not renewed in time; GC may have run meanwhile")
