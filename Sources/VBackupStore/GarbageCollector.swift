@@ -15,9 +15,13 @@ public struct GCReport: Codable, Sendable {
     public var packsPending = 0
     public var bytesPending = 0
     public var waitingFor: [String] = []
-    /// Packs that hold live and dead chunks, and the dead bytes in them (not reclaimed).
+    /// Packs that hold live and dead chunks, and the dead bytes in them.
     public var partlyUsedPacks = 0
     public var unusedBytesInPartlyUsedPacks = 0
+    /// Partly used packs whose live chunks were copied to new packs (dry run: would be), so
+    /// the old packs could be condemned; and the live bytes copied.
+    public var packsRepacked = 0
+    public var bytesRepacked = 0
     public var deadSessionsCleared = 0
     public var seconds = 0.0
 }
@@ -58,10 +62,20 @@ public struct GCReport: Codable, Sendable {
 /// commit, so "ended" is safe to assume for it. Hosts must keep clocks within a few minutes
 /// of each other (as kopia requires): only leases of other hosts are judged by time.
 ///
+/// Partly used packs (a quarter or more dead) are **repacked**: their live chunks are copied
+/// into new packs, and the old packs are condemned like dead ones. Their chunks then have two
+/// locations until the sweep, which deletes a condemned pack only when each of its live chunks
+/// has a copy in a pack that stays.
+///
 /// This is the grace-window idea of Proxmox Backup Server's GC and the two-phase deletion of
 /// kopia, with the window bounded by the sessions that could have missed the condemnation
 /// instead of by a fixed 24 hours: with no backup running, one GC run frees space at once.
 struct GarbageCollector {
+    /// A partly used pack is rewritten once this share of its bytes is dead (borg compacts at
+    /// 10 %, restic tolerates 5 % of the whole repository): a quarter keeps rewrite traffic low
+    /// while bounding waste.
+    static let repackPercent = 25
+
     let store: Store
     let dryRun: Bool
     let progress: any MaintenanceProgress
@@ -93,19 +107,31 @@ struct GarbageCollector {
             for key in unreadableRecords { try store.io(key) { try store.adapter.delete(key) } }
         }
 
-        let (dead, partly) = try deadPacks(live: live, sizes: sizes, excluding: pending)
+        var (dead, partly) = try deadPacks(live: live, sizes: sizes, excluding: pending)
         report.partlyUsedPacks = partly.count
-        report.unusedBytesInPartlyUsedPacks = partly.bytes
+        report.unusedBytesInPartlyUsedPacks = partly.reduce(0) { $0 + $1.deadBytes }
+        let toRepack = partly.filter { $0.deadBytes * 100 >= (sizes[$0.pack] ?? 0) * Self.repackPercent }
         let orphans = try orphanObjects(live: live).subtracting(pendingObjects)
         if dryRun {
-            report.packsDeleted = dead.count
-            report.bytesFreed = dead.reduce(0) { $0 + (sizes[$1] ?? 0) }
+            report.packsDeleted = dead.count + toRepack.count
+            report.bytesFreed = dead.reduce(0) { $0 + (sizes[$1] ?? 0) } + toRepack.reduce(0) { $0 + $1.deadBytes }
             report.objectsDeleted = orphans.count
-        } else if !dead.isEmpty || !orphans.isEmpty {
+            report.packsRepacked = toRepack.count
+            report.bytesRepacked = toRepack.reduce(0) { $0 + $1.live.reduce(0) { $0 + Int($1.length) } }
+        } else if !dead.isEmpty || !orphans.isEmpty || !toRepack.isEmpty {
+            // New packs first (orphans until their fragment exists), then the record condemning
+            // the old ones, then the fragment: a crash at any step leaves only garbage that the
+            // next run removes, never two indexed copies.
+            let repacked = try Repacker(store: store, avoiding: pending.union(dead), progress: progress).run(toRepack)
+            dead.formUnion(repacked.replaced)
+            report.packsRepacked = repacked.replaced.count
+            report.bytesRepacked = repacked.bytesCopied
             var record = CondemnedRecord(packs: dead.sorted(), objects: orphans.sorted())
             try store.put(record)
             record.waitFor = try store.sessionLeases().alive.map(\.id)
             try store.put(record)
+            try repacked.index(into: store)
+            sizes.merge(repacked.newPacks) { $1 }
             _ = try sweep(record, live: &live, sizes: &sizes, report: &report)
         }
         if !dryRun {
@@ -124,19 +150,19 @@ struct GarbageCollector {
     /// ones' dead bytes.
     private func deadPacks(
         live: LiveSet, sizes: [String: Int], excluding pending: Set<String>
-    ) throws -> (dead: Set<String>, partly: (count: Int, bytes: Int)) {
+    ) throws -> (dead: Set<String>, partly: [PartlyUsedPack]) {
         progress.phase("scanning packs", total: sizes.count)
         var dead: Set<String> = [], indexed: Set<String> = []
-        var partly = (count: 0, bytes: 0)
+        var partly: [PartlyUsedPack] = []
         try store.catalog.forEachPack { pack, chunks in
             indexed.insert(pack)
-            guard sizes[pack] != nil else { return }
-            let deadChunks = chunks.filter { !live.chunks.contains($0.id) }
-            if deadChunks.count == chunks.count {
+            guard sizes[pack] != nil, !pending.contains(pack) else { return }
+            let liveChunks = chunks.filter { live.chunks.contains($0.id) }
+            if liveChunks.isEmpty {
                 dead.insert(pack)
-            } else if !deadChunks.isEmpty {
-                partly.count += 1
-                partly.bytes += deadChunks.reduce(0) { $0 + Int($1.length) }
+            } else if liveChunks.count < chunks.count {
+                let deadBytes = chunks.reduce(0) { $0 + Int($1.length) } - liveChunks.reduce(0) { $0 + Int($1.length) }
+                partly.append(PartlyUsedPack(pack: pack, live: liveChunks, deadBytes: deadBytes))
             }
             progress.advanced(by: 1)
         }

@@ -51,6 +51,29 @@ final class GarbageCollectionTests: XCTestCase {
         XCTAssertEqual(again.packsDeleted, 0, "nothing left to free")
     }
 
+    func testPartlyUsedPacksAreRepackedSoTheirDeadBytesAreFreedToo() throws {
+        let fixture = try StoreFixture(self)
+        let store = try makeSmallStore(self, fixture)
+        // Interleaved: every pack of p1 holds chunks p2 keeps and chunks only p1 had.
+        let old = (0..<24).map { pseudoRandomBytes(count: 64 << 10, seed: 500 + UInt64($0)) }
+        let new = old.enumerated().map { $0.offset % 2 == 0 ? $0.element : pseudoRandomBytes(count: 64 << 10, seed: 900 + UInt64($0.offset)) }
+        let first = try backUp(store, chunks: old, pointID: "p1")
+        let second = try backUp(store, chunks: new, pointID: "p2")
+        try forget(first.manifest, in: store)
+        let before = try fixture.keys("packs/").reduce(0) { $0 + (try fixture.adapter.stat($1)?.size ?? 0) }
+
+        let report = try store.collectGarbage()
+        XCTAssertGreaterThan(report.packsRepacked, 0)
+        XCTAssertGreaterThan(report.bytesRepacked, 0)
+        let after = try fixture.keys("packs/").reduce(0) { $0 + (try fixture.adapter.stat($1)?.size ?? 0) }
+        XCTAssertLessThan(after, before * 7 / 10, "p1's 12 own chunks of 36 are gone, not only whole packs")
+        try assertRestores(store, second, new)
+        XCTAssertEqual(try store.collectGarbage(dryRun: true).partlyUsedPacks, 0)
+        let other = try Store.open(adapter: fixture.adapter, cacheDirectory: try makeTemporaryDirectory(self, "other"))
+        try assertRestores(other, second, new)
+        XCTAssertTrue(try other.verify(VerifyOptions(repair: false)).ok)
+    }
+
     func testASessionRunningWhenGCCondemnsKeepsWhatItReuses() throws {
         let fixture = try StoreFixture(self)
         let store = try makeSmallStore(self, fixture)
