@@ -135,6 +135,9 @@ struct GarbageCollector {
             _ = try sweep(record, live: &live, sizes: &sizes, report: &report)
         }
         if !dryRun {
+            // Damage marks of points that no longer exist (pruned) say nothing anymore.
+            let existing = Set(live.manifests.map { $0.split(separator: "/")[2] }.map(String.init))
+            for id in try store.damagedPointIDs() where !existing.contains(id) { try store.clearDamage(pointID: id) }
             let deadSessions = try store.sessionLeases().dead
             for key in deadSessions { try store.io(key) { try store.adapter.delete(key) } }
             report.deadSessionsCleared = deadSessions.count
