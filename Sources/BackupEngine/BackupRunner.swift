@@ -28,11 +28,17 @@ public struct BackupRunner {
         let description = try DomainDescription(xml: liveXML)
         guard !description.disks.isEmpty else { throw EngineError.noDisks(vm: domain.name) }
         let images = try description.disks.map { try ImageInfo.read(path: $0.sourcePath, format: $0.format) }
-        try store.refresh()
-        let plans = DiskPlan.make(disks: description.disks, images: images,
-                                  latest: try store.latestPoint(vmUUID: uuid), forceFull: options.forceFull)
+        // The session refreshes the catalog as it starts, so plan after it.
+        let session = try store.beginSession()
+        let plans: [DiskPlan]
+        do {
+            plans = DiskPlan.make(disks: description.disks, images: images, latest: try store.latestPoint(vmUUID: uuid),
+                                  damaged: try store.damagedPointIDs(), forceFull: options.forceFull)
+        } catch {
+            session.abort()
+            throw error
+        }
         let pointID = Store.newPointID(at: started)
-        let session = store.beginSession()
         let context = BackupContext(store: store, session: session, vmUUID: uuid, pointID: pointID, options: options)
         do {
             let outcome: BackupOutcome

@@ -12,6 +12,8 @@ protocol BlockSource: AnyObject, Sendable {
 protocol ChunkSink: AnyObject, Sendable {
     func add(_ chunk: EncodedChunk) throws -> Int
     func baseChunk(_ id: ChunkID) throws -> Data
+    /// Whether a base chunk may be referenced (not lost, not condemned by GC).
+    func canReference(_ id: ChunkID) throws -> Bool
 }
 
 /// Counters of one disk's backup.
@@ -113,7 +115,14 @@ final class ChunkPipeline: @unchecked Sendable {
             if hasFailed { break }
             if isCancelled() { fail(EngineError.cancelled); break }
             let window = planner.window(chunk)
-            switch planner.action(for: chunk) {
+            let action: ChunkAction
+            do {
+                action = try usable(planner.action(for: chunk), chunk)
+            } catch {
+                fail(error)
+                break
+            }
+            switch action {
             case .zero:
                 record(chunk, .zero) { _ in }
             case .reuse(let id):
@@ -140,6 +149,17 @@ final class ChunkPipeline: @unchecked Sendable {
                 }
             }
             progress(window.length)
+        }
+    }
+
+    /// A base chunk the store can no longer offer (GC condemned it, verify found it lost) is
+    /// not reused: the chunk is read from the disk, whose clean parts still hold the same bytes.
+    private func usable(_ action: ChunkAction, _ chunk: Int) throws -> ChunkAction {
+        switch action {
+        case .reuse(let id), .read(_, _, .some(let id)):
+            return try sink.canReference(id) ? action : planner.freshRead(chunk)
+        default:
+            return action
         }
     }
 

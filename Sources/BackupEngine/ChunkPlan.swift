@@ -60,4 +60,10 @@ struct ChunkPlanner {
         }
         return .read(data: readHere, keep: keep, base: baseID)
     }
+
+    /// The chunk read whole from the disk, as a full backup would.
+    func freshRead(_ chunk: Int) -> ChunkAction {
+        let dataHere = data[chunk] ?? []
+        return dataHere.isEmpty ? .zero : .read(data: dataHere, keep: [], base: nil)
+    }
 }

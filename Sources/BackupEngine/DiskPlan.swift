@@ -23,12 +23,20 @@ struct DiskPlan {
 
     /// Plans every disk against the VM's latest point: a disk is incremental only when the last
     /// point has it with the same size and a checkpoint to continue from.
-    static func make(disks: [DomainDescription.Disk], images: [ImageInfo], latest: PointManifest?, forceFull: Bool) -> [DiskPlan] {
+    /// A point that verify marked damaged is never a base: the backup reads everything, which
+    /// stores again the chunks the damaged point lost (and so heals every point that needs them).
+    static func make(
+        disks: [DomainDescription.Disk], images: [ImageInfo], latest: PointManifest?, damaged: Set<String> = [], forceFull: Bool
+    ) -> [DiskPlan] {
         zip(disks, images).map { disk, image in
             var plan = DiskPlan(disk: disk, image: image)
             guard image.supportsBitmaps else { return plan }
             if forceFull { plan.fullReason = "full backup requested"; return plan }
             guard let latest else { plan.fullReason = "first backup of this VM"; return plan }
+            guard !damaged.contains(latest.id) else {
+                plan.fullReason = "point \(latest.id) is marked damaged by verify; reading everything to heal it"
+                return plan
+            }
             guard let previous = latest.disks.first(where: { $0.target == disk.target }) else {
                 plan.fullReason = "disk \(disk.target) is new since point \(latest.id)"
                 return plan

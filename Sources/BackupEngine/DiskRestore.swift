@@ -6,12 +6,16 @@ import VBackupStore
 struct DiskRestore {
     var store: Store
     var index: DiskIndex
+    var target: String
+    /// Leave lost chunks as zeros and report them instead of failing.
+    var allowDamaged: Bool
     var workers: Int
     var progress: any ProgressSink
     var isCancelled: @Sendable () -> Bool
+    var pointID: String
 
-    /// Returns the number of bytes written.
-    func run(into target: RestoreTarget) throws -> UInt64 {
+    /// Returns the number of bytes written and the ranges lost (only with `allowDamaged`).
+    func run(into target: RestoreTarget) throws -> (written: UInt64, damaged: [DamagedRange]) {
         let state = RestoreState()
         let group = DispatchGroup()
         for _ in 0..<max(1, workers) {
@@ -21,7 +25,7 @@ struct DiskRestore {
                 while let chunk = state.next(limit: index.chunks.count) {
                     do {
                         if isCancelled() { throw EngineError.cancelled }
-                        let written = try restore(chunk, into: target)
+                        let written = try restore(chunk, into: target, state: state)
                         state.add(written)
                     } catch {
                         state.fail(error)
@@ -31,18 +35,26 @@ struct DiskRestore {
         }
         group.wait()
         if let failure = state.failure { throw failure }
-        return state.written
+        return (state.written, state.damaged.sorted { $0.offset < $1.offset })
     }
 
-    private func restore(_ chunk: Int, into target: RestoreTarget) throws -> UInt64 {
+    private func restore(_ chunk: Int, into target: RestoreTarget, state: RestoreState) throws -> UInt64 {
         let id = index.chunks[chunk]
         let offset = UInt64(chunk) * UInt64(index.chunkSize)
         let length = min(UInt64(index.chunkSize), index.virtualSize - offset)
         defer { progress.advanced(length) }
         guard !id.isZero else { return 0 }
-        let data = try store.readChunk(id)
-        guard data.count == Int(length) else {
-            throw StoreError.corrupt(key: id.hex, reason: "chunk holds \(data.count) bytes, the index expects \(length)")
+        let data: Data
+        do {
+            data = try store.readChunk(id)
+            guard data.count == Int(length) else {
+                throw StoreError.corrupt(key: id.hex, reason: "chunk holds \(data.count) bytes, the index expects \(length)")
+            }
+        } catch let error as StoreError {
+            let lost = DamagedRange(disk: self.target, offset: offset, length: length, chunk: id.hex, reason: "\(error)")
+            guard allowDamaged else { throw EngineError.damagedPoint(point: pointID, ranges: [lost]) }
+            state.damage(lost)
+            return 0
         }
         try data.withUnsafeBytes { try target.write($0, at: offset) }
         return length
@@ -55,6 +67,7 @@ private final class RestoreState: @unchecked Sendable {
     private var cursor = 0
     private(set) var written: UInt64 = 0
     private(set) var failure: Error?
+    private(set) var damaged: [DamagedRange] = []
 
     func next(limit: Int) -> Int? {
         lock.withLock {
@@ -66,4 +79,5 @@ private final class RestoreState: @unchecked Sendable {
 
     func add(_ bytes: UInt64) { lock.withLock { written += bytes } }
     func fail(_ error: Error) { lock.withLock { if failure == nil { failure = error } } }
+    func damage(_ range: DamagedRange) { lock.withLock { damaged.append(range) } }
 }

@@ -9,6 +9,7 @@ public enum EngineError: Error, CustomStringConvertible {
     case invalidArgument(String)
     case cancelled
     case noPoint(vm: String)
+    case damagedPoint(point: String, ranges: [DamagedRange])
 
     public var description: String {
         switch self {
@@ -21,6 +22,11 @@ public enum EngineError: Error, CustomStringConvertible {
         case .invalidArgument(let message): return message
         case .cancelled: return "cancelled"
         case .noPoint(let vm): return "no restore point for VM '\(vm)' in this store"
+        case .damagedPoint(let point, let ranges):
+            let shown = ranges.prefix(4).map(\.description).joined(separator: ", ")
+            let more = ranges.count > 4 ? " and \(ranges.count - 4) more" : ""
+            return "point \(point) is damaged: \(ranges.count) chunk range(s) lost: \(shown)\(more); "
+                + "restore with --allow-damaged to write what is intact"
         }
     }
 }

@@ -59,6 +59,12 @@ public struct LabDomain {
         try qemuIO(target, "write -P \(pattern) \(offset) \(length)")
     }
 
+    /// Writes the first `length` bytes of `file` at `offset` (`write -s`): data that neither
+    /// compresses nor deduplicates, when the file is random. QEMU itself reads the file.
+    public func write(_ target: String, offset: UInt64, length: UInt64, from file: String) throws {
+        try qemuIO(target, "write -s \(file) \(offset) \(length)")
+    }
+
     /// Zeroes a range as a guest's TRIM or zero-write would (`write -z`).
     public func zero(_ target: String, offset: UInt64, length: UInt64) throws {
         try qemuIO(target, "write -z \(offset) \(length)")

@@ -17,6 +17,8 @@ public struct RestoreOptions: Sendable {
     public var define = false
     public var start = false
     public var overwrite = false
+    /// Restore a damaged point: write every intact chunk, leave lost ranges zero, report them.
+    public var allowDamaged = false
     public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
     public var progress: any ProgressSink = SilentProgress()
     public var isCancelled: @Sendable () -> Bool = { false }
@@ -42,4 +44,17 @@ public struct RestoreResult: Codable, Sendable {
     /// The name of the domain defined from the point, when `--define` was given.
     public var definedAs: String?
     public var started: Bool
+    /// Ranges that could not be restored (only with `allowDamaged`); they read as zeros.
+    public var damaged: [DamagedRange] = []
+}
+
+/// A byte range of a restored disk whose chunk was lost.
+public struct DamagedRange: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var disk: String
+    public var offset: UInt64
+    public var length: UInt64
+    public var chunk: String
+    public var reason: String
+
+    public var description: String { "\(disk) bytes \(offset)-\(offset + length - 1) (chunk \(chunk.prefix(12)))" }
 }

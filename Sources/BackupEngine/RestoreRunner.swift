@@ -22,13 +22,17 @@ public struct RestoreRunner {
         let name = options.newName ?? (options.define ? "\(point.vmName)-restored" : point.vmName)
         let layout = RestoreLayout(point: point, name: name, directory: options.directory, format: options.format)
         try preflight(layout, name: name)
+        try checkChunks(of: point)
         try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
         var written: [String] = []
         do {
             var disks: [RestoreResult.Disk] = []
+            var damaged: [DamagedRange] = []
             for disk in point.disks {
                 let path = layout.path(for: disk)
-                disks.append(try restoreDisk(disk, to: layout.temporary(path), final: path, format: layout.format(for: disk)))
+                let (restored, lost) = try restoreDisk(disk, point: point.id, to: layout.temporary(path), final: path, format: layout.format(for: disk))
+                disks.append(restored)
+                damaged += lost
                 written.append(layout.temporary(path))
             }
             let nvram = try restoreNVRAM(point, layout)
@@ -37,7 +41,8 @@ public struct RestoreRunner {
             written = []
             let defined = try define(point, layout: layout, name: name, nvram: nvram)
             return RestoreResult(pointID: point.id, vmName: point.vmName, pointCreatedAt: point.createdAt, disks: disks,
-                                 nvramPath: nvram, definedAs: defined?.name, started: defined != nil && options.start)
+                                 nvramPath: nvram, definedAs: defined?.name, started: defined != nil && options.start,
+                                 damaged: damaged)
         } catch {
             for path in written { try? FileManager.default.removeItem(atPath: path) }
             throw error
@@ -58,7 +63,27 @@ public struct RestoreRunner {
         }
     }
 
-    private func restoreDisk(_ disk: PointDisk, to temporary: String, final: String, format: String) throws -> RestoreResult.Disk {
+    /// Refuses a point whose chunks the store cannot offer (lost, or moved aside by verify)
+    /// before anything is written, naming the ranges; `allowDamaged` restores it anyway.
+    private func checkChunks(of point: PointManifest) throws {
+        guard !options.allowDamaged else { return }
+        var lost: [DamagedRange] = []
+        for disk in point.disks {
+            let index = try store.readDiskIndex(disk)
+            var seen: Set<ChunkID> = []
+            for (position, id) in index.chunks.enumerated() where !id.isZero && seen.insert(id).inserted {
+                guard try !store.hasChunk(id) else { continue }
+                let offset = UInt64(position) * UInt64(index.chunkSize)
+                lost.append(DamagedRange(disk: disk.target, offset: offset, length: min(UInt64(index.chunkSize), index.virtualSize - offset),
+                                         chunk: id.hex, reason: "chunk \(id) is not in the store"))
+            }
+        }
+        if !lost.isEmpty { throw EngineError.damagedPoint(point: point.id, ranges: lost) }
+    }
+
+    private func restoreDisk(
+        _ disk: PointDisk, point: String, to temporary: String, final: String, format: String
+    ) throws -> (RestoreResult.Disk, [DamagedRange]) {
         let index = try store.readDiskIndex(disk)
         try? FileManager.default.removeItem(atPath: temporary)
         let target: RestoreTarget = format == "raw"
@@ -66,10 +91,12 @@ public struct RestoreRunner {
             : try Qcow2Target(path: temporary, size: index.virtualSize, socketPath: RuntimeDirectory.socketPath("restore-\(disk.target)"),
                                  connections: options.workers)
         options.progress.diskStarted(disk.target, total: index.virtualSize)
-        let bytes: UInt64
+        let bytes: UInt64, damaged: [DamagedRange]
         do {
-            bytes = try DiskRestore(store: store, index: index, workers: options.workers,
-                                    progress: options.progress, isCancelled: options.isCancelled).run(into: target)
+            (bytes, damaged) = try DiskRestore(
+                store: store, index: index, target: disk.target, allowDamaged: options.allowDamaged, workers: options.workers,
+                progress: options.progress, isCancelled: options.isCancelled, pointID: point
+            ).run(into: target)
             try target.finish()
         } catch {
             target.discard()
@@ -77,7 +104,8 @@ public struct RestoreRunner {
             throw error
         }
         options.progress.diskFinished(disk.target)
-        return RestoreResult.Disk(target: disk.target, path: final, format: format, virtualSize: index.virtualSize, bytesWritten: bytes)
+        return (RestoreResult.Disk(target: disk.target, path: final, format: format, virtualSize: index.virtualSize, bytesWritten: bytes),
+                damaged)
     }
 
     private func restoreNVRAM(_ point: PointManifest, _ layout: RestoreLayout) throws -> String? {

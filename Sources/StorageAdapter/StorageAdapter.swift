@@ -12,6 +12,8 @@ import Foundation
 /// - `list(prefix:)` returns every object whose key starts with `prefix`, in any order; objects
 ///   being written (not yet durable) are never listed.
 /// - `delete` of a missing key succeeds (deletes are idempotent).
+/// - `createExclusive` writes only if no object has the key, atomically with respect to every
+///   other writer (the store's locks rest on it): of two racing calls, exactly one returns true.
 /// - Every method may be called from many threads at once.
 public protocol StorageAdapter: Sendable {
     /// A human-readable location, for messages (`/var/lib/vbackup/store`, `s3://bucket/prefix`).
@@ -22,6 +24,8 @@ public protocol StorageAdapter: Sendable {
     func list(prefix: String) throws -> [ObjectInfo]
     func stat(_ key: String) throws -> ObjectInfo?
     func delete(_ key: String) throws
+    /// Writes `data` under `key` unless the key exists; returns whether it wrote.
+    func createExclusive(_ key: String, data: Data) throws -> Bool
 }
 
 /// One stored object as a listing shows it.

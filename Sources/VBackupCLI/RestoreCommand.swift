@@ -30,6 +30,8 @@ struct RestoreCommand: ParsableCommand {
         @Flag(help: "Define the restored domain in libvirt.") var define = false
         @Flag(help: "Start it after defining (implies --define).") var start = false
         @Flag(help: "Replace existing image files.") var overwrite = false
+        @Flag(help: "Restore a damaged point: write what is intact, leave lost ranges zero, report them (exit 3).")
+        var allowDamaged = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -50,18 +52,28 @@ struct RestoreCommand: ParsableCommand {
             options.define = define || start
             options.start = start
             options.overwrite = overwrite
+            options.allowDamaged = allowDamaged
             options.progress = json ? SilentProgress() : TerminalProgress()
             options.isCancelled = { Interruption.isRequested }
             let connection = options.define ? try LibvirtConnection(uri: global.connect) : nil
             let started = Date()
             let result = try RestoreRunner(store: store, connection: connection, options: options).restore(vm: vm)
-            if json { return try JSONOutput.print(result) }
+            if json {
+                try JSONOutput.print(result)
+                if !result.damaged.isEmpty { throw ExitCode(3) }
+                return
+            }
             let seconds = Date().timeIntervalSince(started)
             print("restored \(result.vmName) point \(result.pointID) in \(String(format: "%.1f", seconds)) s")
             for disk in result.disks {
                 print("  \(disk.target): \(disk.path) (\(disk.format), \(Human.bytes(disk.virtualSize)), \(Human.bytes(disk.bytesWritten)) written)")
             }
             if let defined = result.definedAs { print("  defined as \(defined)\(result.started ? ", started" : "")") }
+            if !result.damaged.isEmpty {
+                print("DAMAGED: \(result.damaged.count) chunk ranges could not be restored and read as zeros:")
+                for range in result.damaged { print("  \(range)") }
+                throw ExitCode(3)
+            }
         }
 
         static func parseDate(_ text: String) -> Date? {

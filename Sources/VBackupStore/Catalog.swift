@@ -41,6 +41,33 @@ final class Catalog: Sendable {
                 table.column("manifest", .text).notNull()
             }
         }
+        // v2: a chunk may have several locations (a racing duplicate, a copy rescued from a
+        // damaged pack); fragments record the packs they name, so GC and repair know which
+        // fragments to rewrite. The chunk index is a cache: it is dropped and re-ingested.
+        migrator.registerMigration("v2") { db in
+            try db.drop(table: "chunk")
+            try db.execute(sql: "DELETE FROM fragment")
+            try db.create(table: "chunk", options: [.withoutRowID]) { table in
+                table.column("id", .blob).notNull()
+                table.column("pack", .text).notNull()
+                table.column("offset", .integer).notNull()
+                table.column("length", .integer).notNull()
+                table.column("rawLength", .integer).notNull()
+                table.primaryKey(["id", "pack"])
+            }
+            try db.create(index: "chunk_pack", on: "chunk", columns: ["pack"])
+            try db.create(table: "fragmentPack", options: [.withoutRowID]) { table in
+                table.column("fragment", .text).notNull()
+                table.column("pack", .text).notNull()
+                table.primaryKey(["fragment", "pack"])
+            }
+            try db.create(index: "fragmentPack_pack", on: "fragmentPack", columns: ["pack"])
+            // Objects the last refresh could not read (corrupt fragment or manifest).
+            try db.create(table: "problem") { table in
+                table.primaryKey("key", .text)
+                table.column("reason", .text).notNull()
+            }
+        }
         return migrator
     }
 
@@ -62,34 +89,28 @@ final class Catalog: Sendable {
 // MARK: - Chunks and fragments
 
 extension Catalog {
-    func location(of id: ChunkID) throws -> ChunkLocation? {
+    /// Every known location of a chunk (usually one).
+    func locations(of id: ChunkID) throws -> [ChunkLocation] {
         try read { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT pack, offset, length, rawLength FROM chunk WHERE id = ?")
-            guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes)]) else { return nil }
-            return ChunkLocation(
-                id: id, pack: row[0], offset: UInt64(row[1] as Int64),
-                length: UInt32(row[2] as Int64), rawLength: UInt32(row[3] as Int64))
-        }
-    }
-
-    func contains(_ id: ChunkID) throws -> Bool {
-        try read { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM chunk WHERE id = ?")
-            return try Bool.fetchOne(statement, arguments: [Data(id.bytes)]) != nil
+            return try Row.fetchAll(statement, arguments: [Data(id.bytes)]).map { row in
+                ChunkLocation(
+                    id: id, pack: row[0], offset: UInt64(row[1] as Int64),
+                    length: UInt32(row[2] as Int64), rawLength: UInt32(row[3] as Int64))
+            }
         }
     }
 
     func chunkCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chunk") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT id) FROM chunk") ?? 0 }
     }
 
     func ingestedFragments() throws -> Set<String> {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT key FROM fragment")) }
     }
 
-    /// Records a durable fragment's chunks. A chunk already known (another session stored it
-    /// too, racing) keeps its first location: both copies are valid.
+    /// Records a durable fragment's chunks and the packs it names.
     func ingest(fragment key: String, locations: [ChunkLocation]) throws {
         try write { db in
             let insert = try db.cachedStatement(
@@ -101,6 +122,9 @@ extension Catalog {
                 ])
             }
             try db.execute(sql: "INSERT OR IGNORE INTO fragment (key) VALUES (?)", arguments: [key])
+            for pack in Set(locations.map(\.pack)) {
+                try db.execute(sql: "INSERT OR IGNORE INTO fragmentPack (fragment, pack) VALUES (?, ?)", arguments: [key, pack])
+            }
         }
     }
 
@@ -109,6 +133,98 @@ extension Catalog {
         try write { db in
             try db.execute(sql: "DELETE FROM chunk")
             try db.execute(sql: "DELETE FROM fragment")
+            try db.execute(sql: "DELETE FROM fragmentPack")
+        }
+    }
+
+    /// Forgets fragments that were replaced, and every location in packs that are gone.
+    func forget(fragments: some Collection<String>, packs: some Collection<String>) throws {
+        try write { db in
+            for key in fragments {
+                try db.execute(sql: "DELETE FROM fragment WHERE key = ?", arguments: [key])
+                try db.execute(sql: "DELETE FROM fragmentPack WHERE fragment = ?", arguments: [key])
+            }
+            for pack in packs {
+                try db.execute(sql: "DELETE FROM chunk WHERE pack = ?", arguments: [pack])
+                try db.execute(sql: "DELETE FROM fragmentPack WHERE pack = ?", arguments: [pack])
+            }
+        }
+    }
+
+    /// The packs that `fragments` name.
+    func packs(namedBy fragments: some Collection<String>) throws -> Set<String> {
+        try read { db in
+            var found: Set<String> = []
+            let statement = try db.cachedStatement(sql: "SELECT pack FROM fragmentPack WHERE fragment = ?")
+            for key in fragments { found.formUnion(try String.fetchAll(statement, arguments: [key])) }
+            return found
+        }
+    }
+
+    /// The fragments that name any of `packs`.
+    func fragments(naming packs: some Collection<String>) throws -> Set<String> {
+        try read { db in
+            var found: Set<String> = []
+            let statement = try db.cachedStatement(sql: "SELECT fragment FROM fragmentPack WHERE pack = ?")
+            for pack in packs { found.formUnion(try String.fetchAll(statement, arguments: [pack])) }
+            return found
+        }
+    }
+
+    /// The chunks in one pack, in offset order.
+    func chunks(inPack pack: String) throws -> [ChunkLocation] {
+        try read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT id, offset, length, rawLength FROM chunk WHERE pack = ? ORDER BY offset")
+            return try Row.fetchAll(statement, arguments: [pack]).map { row in
+                ChunkLocation(
+                    id: ChunkID(bytes: row[0] as Data), pack: pack, offset: UInt64(row[1] as Int64),
+                    length: UInt32(row[2] as Int64), rawLength: UInt32(row[3] as Int64))
+            }
+        }
+    }
+
+    /// Calls `body` with every pack the index names and its chunks, one pack at a time, so
+    /// memory holds one pack's rows, not the whole index.
+    func forEachPack(_ body: (String, [ChunkLocation]) throws -> Void) throws {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT pack, id, offset, length, rawLength FROM chunk ORDER BY pack")
+            var current: String?
+            var chunks: [ChunkLocation] = []
+            while let row = try rows.next() {
+                let pack: String = row[0]
+                if pack != current {
+                    if let current { try body(current, chunks) }
+                    current = pack
+                    chunks.removeAll(keepingCapacity: true)
+                }
+                chunks.append(ChunkLocation(
+                    id: ChunkID(bytes: row[1] as Data), pack: pack, offset: UInt64(row[2] as Int64),
+                    length: UInt32(row[3] as Int64), rawLength: UInt32(row[4] as Int64)))
+            }
+            if let current { try body(current, chunks) }
+        }
+    }
+}
+
+// MARK: - Unreadable objects
+
+extension Catalog {
+    /// Replaces the problems found under `prefix` by the latest refresh's.
+    func setProblems(_ problems: [String: String], under prefix: String) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM problem WHERE substr(key, 1, ?) = ?", arguments: [prefix.count, prefix])
+            for (key, reason) in problems {
+                try db.execute(sql: "INSERT OR REPLACE INTO problem (key, reason) VALUES (?, ?)", arguments: [key, reason])
+            }
+        }
+    }
+
+    func problems() throws -> [String: String] {
+        try read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, reason FROM problem ORDER BY key").map {
+                ($0[0] as String, $0[1] as String)
+            })
         }
     }
 }

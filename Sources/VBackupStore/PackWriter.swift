@@ -23,9 +23,20 @@ struct PackWriter {
 
     /// Appends the trailer in place (no copy of the pack) and names the pack by the SHA-256
     /// of all its bytes. The writer is spent afterwards.
-    mutating func seal() -> SealedPack {
-        data.append(Pack.trailer(for: entries))
-        let packID = Digests.hex(of: data)
+    ///
+    /// A pack whose name is in `avoiding` (a pack GC has condemned: same chunks, same order) gets
+    /// 32 random bytes before its trailer, which no entry names, so it is stored under a new
+    /// name and never overwrites a pack that GC may be deleting.
+    mutating func seal(avoiding: Set<String> = []) -> SealedPack {
+        let trailer = Pack.trailer(for: entries)
+        data.append(trailer)
+        var packID = Digests.hex(of: data)
+        while avoiding.contains(packID) {
+            data.removeLast(trailer.count)
+            data.append(contentsOf: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            data.append(trailer)
+            packID = Digests.hex(of: data)
+        }
         let located = entries.map { entry -> ChunkLocation in
             var entry = entry
             entry.pack = packID

@@ -10,7 +10,13 @@ extension Store {
     }
 
     public func point(id: String) throws -> PointManifest {
-        guard let json = try catalog.pointManifest(id: id) else { throw StoreError.pointNotFound(id) }
+        guard let json = try catalog.pointManifest(id: id) else {
+            let suffix = "/\(id)/\(StoreFormat.manifestName)"
+            if let (key, reason) = try catalog.problems().first(where: { $0.key.hasSuffix(suffix) }) {
+                throw StoreError.corrupt(key: key, reason: reason)
+            }
+            throw StoreError.pointNotFound(id)
+        }
         return try decodeCached(json)
     }
 
@@ -30,14 +36,30 @@ extension Store {
 
     /// Reads one chunk with a ranged read of its pack, decoded and verified. `ChunkID.zero`
     /// reads as `chunkSize` zero bytes (callers trim a disk's short last chunk).
+    ///
+    /// A chunk with several locations (a copy rescued from a damaged pack) is read from the next
+    /// one when a pack is missing or its copy is corrupt.
     public func readChunk(_ id: ChunkID) throws -> Data {
         if id.isZero { return Data(count: config.chunkSize) }
-        guard let location = try catalog.location(of: id) else { throw StoreError.chunkMissing(id) }
+        let locations = try catalog.locations(of: id)
+        guard !locations.isEmpty else { throw StoreError.chunkMissing(id) }
+        var firstError: Error?
+        for location in locations {
+            do {
+                return try readChunk(at: location)
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        throw firstError!
+    }
+
+    func readChunk(at location: ChunkLocation) throws -> Data {
         let key = StoreFormat.packKey(location.pack)
         let blob = try io(key) {
             try adapter.getRange(key, offset: Int(location.offset), length: Int(location.length))
         }
-        return try io(key) { try ChunkCodec.decode(blob, expecting: id) }
+        return try io(key) { try ChunkCodec.decode(blob, expecting: location.id) }
     }
 
     /// Reads an extra point object (e.g. the NVRAM saved with `WriteSession.putPointObject`).
@@ -47,7 +69,7 @@ extension Store {
 
     /// Whether the catalog knows the chunk (the all-zero marker always "exists").
     public func hasChunk(_ id: ChunkID) throws -> Bool {
-        try id.isZero || catalog.contains(id)
+        try id.isZero || !catalog.locations(of: id).isEmpty
     }
 
     private func decodeCached(_ json: String) throws -> PointManifest {

@@ -64,8 +64,9 @@ public final class Store: @unchecked Sendable {
         return stamp + "-" + String(repeating: "0", count: 6 - random.count) + random
     }
 
-    public func beginSession() -> WriteSession {
-        WriteSession(store: self)
+    /// Starts a write session (registering it with every host that shares the store).
+    public func beginSession() throws -> WriteSession {
+        try WriteSession(store: self)
     }
 
     /// Runs an adapter call on `key`, mapping its errors (and format errors) to `StoreError`.

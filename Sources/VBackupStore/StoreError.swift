@@ -15,6 +15,10 @@ public enum StoreError: Error, CustomStringConvertible {
     case invalidName(String)
     /// The write session was already committed, aborted or broken by an earlier failure.
     case sessionClosed(String)
+    /// Another process holds what this operation needs (the maintenance lock).
+    case locked(String)
+    /// Objects the operation cannot do without are unreadable; verify repairs what it can.
+    case unreadableObjects([String])
 
     public var description: String {
         switch self {
@@ -29,6 +33,10 @@ public enum StoreError: Error, CustomStringConvertible {
         case .catalog(let message): return "catalog: \(message) (rebuild it with rebuildCatalog)"
         case .invalidName(let name): return "'\(name)' cannot be used in a store key"
         case .sessionClosed(let why): return "write session is closed: \(why)"
+        case .locked(let why): return why
+        case .unreadableObjects(let problems):
+            let more = problems.count > 3 ? " (and \(problems.count - 3) more)" : ""
+            return problems.prefix(3).joined(separator: "; ") + more + "; run vbackup verify"
         }
     }
 }

@@ -13,7 +13,12 @@
 /// | `points/<vmUUID>/<pointID>/<target>.didx` | disk index: the chunk id of every chunk of a disk |
 /// | `points/<vmUUID>/<pointID>/<name>` | extra point objects (e.g. `nvram`) |
 /// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record |
+/// | `sessions/<id>.json` | lease of a running write session (`LeaseHolder`), renewed until it ends |
+/// | `locks/maintenance.json` | lease of the one GC or repair running (created exclusively) |
+/// | `gc/<id>.json` | a GC's condemned packs and orphan objects, pending deletion (`CondemnedRecord`) |
+/// | `marks/damaged/<pointID>.json` | what verify found wrong with a point (`PointDamage`) |
 /// | `marks/protected/<pointID>` | the point is protected: prune keeps it, `deletePoint` refuses (see `Store+Retention`) |
+/// | `quarantine/<key>` | objects verify found bad, moved aside as evidence; never deleted by vbackup |
 ///
 /// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 256 KiB by default; the last one
 ///   may be shorter). Its id is the SHA-256 of its raw bytes. All-zero chunks are never hashed or
@@ -48,6 +53,19 @@
 /// no manifest names: garbage for a later GC, never a visible partial point. A chunk is offered
 /// for deduplication (via the catalog) only once its fragment is durable, except to the session
 /// that wrote it, so no point can reference a chunk whose location was never recorded.
+///
+/// ## Lifecycle: verify, prune, GC
+///
+/// - **Verify** (`Verifier`) reads each pack once however many points share it, checks pack
+///   hashes and every blob against its chunk id, and names the points that need a lost chunk.
+///   Repair copies a bad pack's intact blobs to a new pack, rewrites the fragments without the
+///   bad pack, moves it under `quarantine/`, and marks the damaged points: no host then offers
+///   the lost chunks for dedup, and a damaged point is never the base of an incremental, so the
+///   next backup stores them again and heals every point that needs them.
+/// - **Prune** deletes a point's manifest first (the point vanishes atomically), then its other
+///   objects; leftovers are orphans for GC.
+/// - **GC** (`GarbageCollector`) is mark, condemn, wait for the sessions that could have missed
+///   the condemnation, re-mark, sweep; safe while backups on any host run.
 ///
 /// ## The catalog
 ///

@@ -34,7 +34,18 @@ enum StoreJSON {
         do {
             return try decode(PointManifest.self, from: data)
         } catch {
-            throw StoreError.corrupt(key: key, reason: "invalid manifest JSON (\(error))")
+            throw StoreError.corrupt(key: key, reason: "not a valid manifest (\(Self.describe(error)))")
+        }
+    }
+
+    /// A decoding error in a few words (the full description spans lines and paths).
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context): return context.debugDescription
+        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        default: return "\(error)"
         }
     }
 }

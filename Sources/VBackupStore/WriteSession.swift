@@ -8,8 +8,15 @@ import VBackupModel
 /// A full pack is sealed on the adding thread and written by a background thread, so hashing
 /// goes on while the pack's `put` (and its fsync) waits on the disk or network; at most
 /// `maxUploads` packs are in flight, which bounds memory.
+///
+/// A session holds a lease under `sessions/` from its start until it commits or aborts, and
+/// never reuses a chunk from a pack that a garbage collector has condemned (see
+/// `GarbageCollector` for the protocol).
 public final class WriteSession: @unchecked Sendable {
     private let store: Store
+    private let lease: HeldLease
+    /// Packs condemned by GC when the session started: their chunks count as absent.
+    private let condemned: Set<String>
     private let condition = NSCondition()
     // All below guarded by `condition`.
     private var pack: PackWriter
@@ -24,22 +31,40 @@ public final class WriteSession: @unchecked Sendable {
     /// A pack upload that failed: the session can never commit.
     private var failure: String?
 
-    init(store: Store) {
+    /// Registers the session, then reads GC's condemned packs, then refreshes the catalog: in
+    /// that order, so that whatever GC condemned before this session could see is known here,
+    /// and whatever it condemns later waits for this session to end.
+    init(store: Store) throws {
         self.store = store
+        lease = try store.registerSession()
+        do {
+            condemned = try store.condemnedPacks()
+            try store.refresh()
+        } catch {
+            lease.release()
+            throw error
+        }
         self.pack = PackWriter(capacity: Self.packCapacity(store.config))
     }
 
-    /// Whether the catalog or this session already has the chunk.
+    deinit { lease.release() }
+
+    /// Whether the chunk can be referenced by this session's point without storing it again:
+    /// this session stored it, or the store has it in a pack that no GC has condemned.
     public func contains(_ id: ChunkID) throws -> Bool {
         if id.isZero { return true }
         if withLock({ taken.contains(id) }) { return true }
-        return try store.catalog.contains(id)
+        return try isStored(id)
+    }
+
+    private func isStored(_ id: ChunkID) throws -> Bool {
+        try store.catalog.locations(of: id).contains { !condemned.contains($0.pack) }
     }
 
     /// Stores the chunk unless the store already has it; returns the number of blob bytes
     /// written (0 for a duplicate).
     public func add(_ chunk: EncodedChunk) throws -> Int {
-        let known = try store.catalog.contains(chunk.id)
+        let known = try isStored(chunk.id)
         var full: PackWriter?
         let written: Int = try withLock {
             try checkOpen()
@@ -48,7 +73,7 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if var full { try startUpload(full.seal()) }
+        if var full { try startUpload(full.seal(avoiding: condemned)) }
         return written
     }
 
@@ -81,10 +106,14 @@ public final class WriteSession: @unchecked Sendable {
             if let failure { throw StoreError.sessionClosed(failure) }
             return takePack(reserveNext: false)
         }
-        if !last.isEmpty { try upload(last.seal()) }
+        if !last.isEmpty { try upload(last.seal(avoiding: condemned)) }
         try writeFragment()
+        guard lease.isValid else {
+            throw StoreError.sessionClosed("its lease \(lease.key) was not renewed in time; GC may have run meanwhile")
+        }
         let json = try StoreJSON.encode(manifest)
         try store.io(manifestKey) { try store.adapter.put(manifestKey, data: json) }
+        lease.release()
         try store.catalog.insertPoint(key: manifestKey, manifest: manifest, json: json)
     }
 
@@ -94,6 +123,7 @@ public final class WriteSession: @unchecked Sendable {
             if closedReason == nil { closedReason = "aborted" }
             pack = PackWriter(capacity: 0)
         }
+        lease.release()
     }
 
     // MARK: - Internals

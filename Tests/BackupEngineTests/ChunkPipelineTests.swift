@@ -26,7 +26,10 @@ final class ChunkPipelineTests: XCTestCase {
                 return chunk.blob.count
             }
         }
+        /// Chunks the store no longer offers (condemned by GC, lost).
+        var unavailable: Set<ChunkID> = []
         func baseChunk(_ id: ChunkID) throws -> Data { try lock.withLock { try XCTUnwrap(chunks[id]) } }
+        func canReference(_ id: ChunkID) throws -> Bool { lock.withLock { chunks[id] != nil && !unavailable.contains(id) } }
     }
 
     private func assemble(_ ids: [ChunkID], _ sink: MemorySink, size: Int, chunk: Int) -> [UInt8] {
@@ -68,6 +71,28 @@ final class ChunkPipelineTests: XCTestCase {
         XCTAssertEqual(nextStats.bytesRead, 10)
         XCTAssertEqual(next[0], ids[0])
         XCTAssertEqual(next[4], ids[4])
+    }
+
+    func testAnIncrementalReadsFromTheDiskTheBaseChunksTheStoreNoLongerOffers() throws {
+        let chunk = 4096, size = 3 * 4096
+        let disk = (0..<size).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / 4096) }
+        let sink = MemorySink()
+        let allocated = ExtentSet([Extent(offset: 0, length: UInt64(size))])
+        let full = ChunkPlanner(diskSize: UInt64(size), chunkSize: chunk, allocatedData: allocated, dirty: nil, base: nil)
+        let (ids, _) = try ChunkPipeline(planner: full, sink: sink, workers: 2).run(source: MemoryDisk(disk))
+
+        // Chunk 0 is clean, chunk 1 partly dirty: both build on base chunks that GC condemned.
+        sink.unavailable = [ids[0], ids[1]]
+        let dirty = ExtentSet([Extent(offset: 4096 + 10, length: 10)])
+        let base = DiskIndex(virtualSize: UInt64(size), chunkSize: chunk, chunks: ids)
+        let incremental = ChunkPlanner(diskSize: UInt64(size), chunkSize: chunk, allocatedData: allocated, dirty: dirty, base: base)
+        let source = MemoryDisk(disk)
+        let (next, stats) = try ChunkPipeline(planner: incremental, sink: sink, workers: 2).run(source: source)
+        XCTAssertEqual(assemble(next, sink, size: size, chunk: chunk), disk)
+        XCTAssertEqual(Set(source.reads), [Extent(offset: 0, length: 4096), Extent(offset: 4096, length: 4096)],
+                       "the unavailable chunks were read whole; chunk 2 was reused")
+        XCTAssertEqual(stats.bytesRead, 8192)
+        XCTAssertEqual(next[2], ids[2])
     }
 
     func testACancelledRunStopsWithCancelled() {

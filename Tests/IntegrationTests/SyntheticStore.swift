@@ -39,7 +39,7 @@ final class SyntheticStore {
         let id = Store.newPointID(at: createdAt)
         let chunks = [Self.bytes(seed: vm.uuid.utf8.reduce(7) { $0 &* 31 &+ Int($1) } & 0xFFFF), Data(count: Self.chunkSize),
                       Self.bytes(seed: seed * 2 + 1), Self.bytes(seed: seed * 2 + 2)]
-        let session = store.beginSession()
+        let session = try store.beginSession()
         var ids: [ChunkID] = []
         for data in chunks {
             if data.allSatisfy({ $0 == 0 }) { ids.append(.zero); continue }

@@ -22,7 +22,7 @@ final class PackFormatTests: XCTestCase {
         }
         XCTAssertEqual(Set(fromTrailers.map(\.id)), Set(result.index.chunks))
         for location in fromTrailers {
-            XCTAssertEqual(try store.catalog.location(of: location.id), location)
+            XCTAssertEqual(try store.catalog.locations(of: location.id), [location])
         }
     }
 

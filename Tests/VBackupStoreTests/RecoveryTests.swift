@@ -10,7 +10,7 @@ final class RecoveryTests: XCTestCase {
     func testAbortedSessionLeavesNoPointAndTheNextSessionWorks() throws {
         let fixture = try StoreFixture(self)
         let store = try makeSmallStore(self, fixture)
-        let session = store.beginSession()
+        let session = try store.beginSession()
         for data in diskChunks(count: 12, seed: 10) where !data.withUnsafeBytes(ChunkCodec.isAllZero) {
             _ = try session.add(encode(data))
         }
@@ -31,7 +31,7 @@ final class RecoveryTests: XCTestCase {
     func testCrashAfterPacksWereWrittenLeavesAWorkingStore() throws {
         let fixture = try StoreFixture(self)
         var store: Store? = try makeSmallStore(self, fixture)
-        var session: WriteSession? = store!.beginSession()
+        var session: WriteSession? = try store!.beginSession()
         for index in 0..<20 {
             _ = try session!.add(encode(pseudoRandomBytes(count: 64 << 10, seed: 2000 + UInt64(index))))
         }

@@ -11,7 +11,7 @@ final class RetentionStoreTests: XCTestCase {
 
     /// Backs up `chunks` as disk `vda` with an NVRAM object, like the engine does.
     func backUpWithNVRAM(_ store: Store, chunks: [Data], pointID: String, createdAt: Date) throws -> PointManifest {
-        let session = store.beginSession()
+        let session = try store.beginSession()
         var ids: [ChunkID] = []
         for data in chunks {
             if data.withUnsafeBytes(ChunkCodec.isAllZero) { ids.append(.zero); continue }
@@ -169,6 +169,7 @@ struct FailingDeletes: StorageAdapter {
     func getRange(_ key: String, offset: Int, length: Int) throws -> Data { try base.getRange(key, offset: offset, length: length) }
     func list(prefix: String) throws -> [ObjectInfo] { try base.list(prefix: prefix) }
     func stat(_ key: String) throws -> ObjectInfo? { try base.stat(key) }
+    func createExclusive(_ key: String, data: Data) throws -> Bool { try base.createExclusive(key, data: data) }
     func delete(_ key: String) throws {
         if counter.next() == failAt { throw StorageError.io(key: key, message: "simulated crash") }
         try base.delete(key)

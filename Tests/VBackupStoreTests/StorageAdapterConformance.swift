@@ -63,6 +63,17 @@ private func checkKeysAndConcurrency(_ adapter: any StorageAdapter, file: Static
         XCTAssertThrowsError(try adapter.put(bad, data: payload), "key '\(bad)'", file: file, line: line)
     }
 
+    // createExclusive: of many racing creators of one key exactly one wins, and its bytes stay.
+    let winners = Atomicish()
+    DispatchQueue.concurrentPerform(iterations: 8) { index in
+        if (try? adapter.createExclusive("locks/one", data: Data([UInt8(index)]))) == true { winners.record(index) }
+    }
+    XCTAssertEqual(winners.all.count, 1, file: file, line: line)
+    XCTAssertEqual(try adapter.get("locks/one"), Data([UInt8(winners.all.first ?? 99)]), file: file, line: line)
+    XCTAssertFalse(try adapter.createExclusive("locks/one", data: payload), file: file, line: line)
+    try adapter.delete("locks/one")
+    XCTAssertTrue(try adapter.createExclusive("locks/one", data: payload), file: file, line: line)
+
     // Concurrent puts of distinct keys all land.
     DispatchQueue.concurrentPerform(iterations: 16) { index in
         try? adapter.put("concurrent/\(index)", data: Data(repeating: UInt8(index), count: 1000 + index))
@@ -76,4 +87,12 @@ func assertThrows<E: Error & Equatable>(
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
         XCTAssertEqual(error as? E, expected, file: file, line: line)
     }
+}
+
+/// Indexes recorded from many threads.
+private final class Atomicish: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int] = []
+    func record(_ value: Int) { lock.withLock { values.append(value) } }
+    var all: [Int] { lock.withLock { values } }
 }

@@ -15,7 +15,7 @@ struct BackupResult {
 /// Backs up `chunks` as one disk the way the engine does: zero chunks become `ChunkID.zero`,
 /// the rest are encoded, added, indexed, and the manifest is committed last.
 func backUp(_ store: Store, chunks: [Data], pointID: String, createdAt: Date = Date(timeIntervalSince1970: 1_800_000_000)) throws -> BackupResult {
-    let session = store.beginSession()
+    let session = try store.beginSession()
     var ids: [ChunkID] = []
     var written = 0
     for data in chunks {
@@ -116,7 +116,7 @@ final class WriteSessionTests: XCTestCase {
     func testDuplicatesWithinASessionAreWrittenOnce() throws {
         let fixture = try StoreFixture(self)
         let store = try makeSmallStore(self, fixture)
-        let session = store.beginSession()
+        let session = try store.beginSession()
         let chunk = encode(pseudoRandomBytes(count: 1000, seed: 4))
         XCTAssertFalse(try session.contains(chunk.id))
         XCTAssertEqual(try session.add(chunk), chunk.blob.count)
@@ -133,7 +133,7 @@ final class WriteSessionTests: XCTestCase {
         let store = try makeSmallStore(self, fixture)
         let chunks = (0..<64).map { pseudoRandomBytes(count: 32 << 10, seed: 500 + UInt64($0 % 48)) }
         let encoded = chunks.map(encode)
-        let session = store.beginSession()
+        let session = try store.beginSession()
         let total = Counter()
         DispatchQueue.concurrentPerform(iterations: encoded.count) { index in
             let written = (try? session.add(encoded[index])) ?? -1_000_000
@@ -163,7 +163,7 @@ final class WriteSessionTests: XCTestCase {
     func testPointObjectsRoundTripAndNamesAreValidated() throws {
         let fixture = try StoreFixture(self)
         let store = try makeSmallStore(self, fixture)
-        let session = store.beginSession()
+        let session = try store.beginSession()
         let key = try session.putPointObject(Data("nvram".utf8), vmUUID: "vm-1", pointID: "p1", name: "nvram")
         XCTAssertEqual(key, "points/vm-1/p1/nvram")
         XCTAssertEqual(try store.readPointObject(key: key), Data("nvram".utf8))

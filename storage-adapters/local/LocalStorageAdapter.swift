@@ -31,6 +31,23 @@ public struct LocalStorageAdapter: StorageAdapter {
         try FileOps.syncDirectory(directory, key: key)
     }
 
+    /// Writes a temporary file, then `link`s it to the key: `link` fails with `EEXIST` when the
+    /// key exists, which makes the create atomic (unlike a rename, which would replace).
+    public func createExclusive(_ key: String, data: Data) throws -> Bool {
+        let path = try path(for: key)
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileOps.makeDirectories(directory, key: key)
+        let temp = directory + "/.tmp-" + UUID().uuidString
+        defer { unlink(temp) }
+        try FileOps.writeDurably(data, to: temp, key: key)
+        if link(temp, path) != 0 {
+            if errno == EEXIST { return false }
+            throw FileOps.error("link", key: key)
+        }
+        try FileOps.syncDirectory(directory, key: key)
+        return true
+    }
+
     public func get(_ key: String) throws -> Data {
         let fd = try FileOps.openForReading(try path(for: key), key: key)
         defer { close(fd) }

@@ -1,0 +1,319 @@
+import BackupEngine
+import Foundation
+import LocalStorage
+import VBackupModel
+@testable import VBackupStore
+import XCTest
+
+/// Crashes and faults with real processes: SIGKILLed backups and GC runs, rotten objects, a
+/// full disk, garbage metadata. After each, verify passes (or names exactly what is damaged),
+/// every earlier point still restores, and the next backup works.
+final class FaultTests: XCTestCase {
+    var lab: Lab!
+
+    override func setUpWithError() throws { lab = try Lab() }
+    override func tearDown() { lab?.cleanup() }
+
+    private var environment: [String: String] { ["VBACKUP_CACHE": lab.cachePath.path] }
+
+    private func vbackup(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try runTool(vbackupBinary, arguments + ["--store", lab.storePath.path], environment: environment)
+    }
+
+    func testTwentyBackupsKilledAtRandomMomentsLeaveAStoreThatVerifiesAndRestores() throws {
+        let vm = try lab.domain([.init(target: "vda", sizeMiB: 96)])
+        let random = try randomFile(mib: 16)
+        try vm.write("vda", offset: 0, length: 16 * .mib, from: random)
+        var points = [try backupWithRawReference(vm, tag: "start")]
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 0..<20 {
+            try vm.write("vda", offset: UInt64(attempt % 10) * 8 * .mib, length: 2 * .mib, pattern: UInt8(0x20 + attempt))
+            let delay = Double.random(in: 0...1.2, using: &generator)
+            let args = ["backup", vm.domain.name, "--store", lab.storePath.path] + (attempt % 3 == 0 ? ["--full"] : [])
+            _ = try runAndKill(vbackupBinary, args, after: delay)
+
+            let verify = try vbackup(["verify", "--json"])
+            XCTAssertEqual(verify.status, 0, "attempt \(attempt) (killed after \(delay) s): \(verify.out) \(verify.err)")
+            try lab.store.refresh()
+            for (point, references) in points { try assertStoreHolds(point, references) }
+            points.append(try backupWithRawReference(vm, tag: "after-\(attempt)"))
+        }
+        // The last points through the real restore command too.
+        for (point, references) in points.suffix(2) {
+            let target = lab.root.appendingPathComponent("restore-\(point.id)").path
+            let restore = try vbackup(["restore", "vm", vm.domain.name, "--point", point.id, "--to", target, "--format", "raw"])
+            XCTAssertEqual(restore.status, 0, restore.err)
+            let restored = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: target).first { $0.hasSuffix(".raw") })
+            XCTAssertTrue(FileManager.default.contentsEqual(atPath: target + "/" + restored, andPath: references["vda"]!))
+        }
+    }
+
+    func testGCKilledAtRandomMomentsNeverLosesAPointAndTheNextRunFinishes() throws {
+        // Small packs, so GC has hundreds to delete and is interrupted in the middle.
+        let storePath = lab.root.appendingPathComponent("gc-store")
+        let store = try Store.create(adapter: LocalStorageAdapter(root: storePath, create: true),
+                                     cacheDirectory: lab.root.appendingPathComponent("gc-cache"), chunkSize: 16 << 10, packSize: 32 << 10)
+        var kept: [String: [Data]] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<10 {
+            var forgotten: [PointManifest] = []
+            for point in 0..<6 {
+                let chunks = (0..<48).map { uniqueChunk(round: round, point: point, index: $0) }
+                let manifest = try storePoint(store, chunks: chunks, id: "r\(round)p\(point)")
+                if point % 3 == 0 { kept[manifest.id] = chunks } else { forgotten.append(manifest) }
+            }
+            for manifest in forgotten {
+                try store.adapter.delete(StoreFormat.manifestKey(vmUUID: manifest.vmUUID, pointID: manifest.id))
+            }
+            let args = ["gc", "--store", storePath.path]
+            _ = try runAndKill(vbackupBinary, args, after: Double.random(in: 0...0.6, using: &generator))
+
+            let verify = try runTool(vbackupBinary, ["verify", "--json", "--no-repair", "--store", storePath.path], environment: environment)
+            XCTAssertEqual(verify.status, 0, "round \(round): \(verify.out) \(verify.err)")
+            try store.refresh()
+            for (id, chunks) in kept { try assertPoint(store, id: id, holds: chunks) }
+        }
+        let finish = try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment)
+        XCTAssertEqual(finish.status, 0, finish.err)
+        let report = try decoder.decode(GCReport.self, from: Data(finish.out.utf8))
+        XCTAssertEqual(report.packsPending, 0)
+        let again = try decoder.decode(GCReport.self, from: Data(
+            try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment).out.utf8))
+        XCTAssertEqual(again.packsDeleted, 0, "everything forgotten is gone")
+        try store.refresh()
+        for (id, chunks) in kept { try assertPoint(store, id: id, holds: chunks) }
+    }
+
+    func testTenRottenPacksAreFoundNamedAndHealedByTheNextBackup() throws {
+        // One pack per chunk, so ten flipped packs are ten distinct damaged chunks.
+        let storePath = lab.root.appendingPathComponent("rot-store")
+        let store = try Store.create(adapter: LocalStorageAdapter(root: storePath, create: true),
+                                     cacheDirectory: lab.cachePath, packSize: 1)
+        let vm = try lab.domain()
+        for index in 0..<24 { try vm.write("vda", offset: UInt64(index) * 2 * .mib, length: 256 << 10, pattern: UInt8(index + 1)) }
+        let first = try BackupRunner(connection: lab.connection, store: store, options: BackupOptions()).backup(vm: vm.domain.name)
+        for index in 0..<8 { try vm.write("vda", offset: 50 * .mib + UInt64(index) * .mib, length: 256 << 10, pattern: UInt8(0x80 + index)) }
+        let (second, references) = try pausedCopy(vm, tag: "second") {
+            try BackupRunner(connection: lab.connection, store: store, options: BackupOptions()).backup(vm: vm.domain.name)
+        }
+        XCTAssertEqual(second.disks[0].mode, .incremental)
+
+        let ids = try store.readDiskIndex(second.disks[0]).chunks.filter { !$0.isZero }
+        var rotted: [String] = []
+        for id in Set(ids).shuffled() where rotted.count < 10 {
+            let location = try XCTUnwrap(try store.catalog.locations(of: id).first)
+            let key = StoreFormat.packKey(location.pack)
+            guard !rotted.contains(key) else { continue }
+            try flip(storePath.appendingPathComponent(key).path, at: Int(location.offset) + 12)
+            rotted.append(key)
+        }
+        XCTAssertEqual(rotted.count, 10)
+        let verify = try runTool(vbackupBinary, ["verify", "--json", "--store", storePath.path], environment: environment)
+        XCTAssertEqual(verify.status, 3, verify.err)
+        let report = try decoder.decode(VerifyReport.self, from: Data(verify.out.utf8))
+        XCTAssertEqual(Set(report.badObjects.map(\.key)), Set(rotted), "all ten found, nothing else blamed")
+        XCTAssertTrue(report.badObjects.allSatisfy { $0.movedTo != nil })
+        XCTAssertEqual(report.badChunks, 10)
+        XCTAssertTrue(Set(report.damaged.map(\.pointID)).contains(second.id))
+        XCTAssertTrue(Set(report.damaged.map(\.pointID)).isSubset(of: [first.id, second.id]))
+
+        let restore = try runTool(vbackupBinary, ["restore", "vm", vm.domain.name, "--point", second.id, "--store", storePath.path,
+                                                  "--to", lab.root.appendingPathComponent("refused").path], environment: environment)
+        XCTAssertEqual(restore.status, 1)
+        XCTAssertTrue(restore.err.contains("damaged") && restore.err.contains("vda bytes"), restore.err)
+
+        let heal = try runTool(vbackupBinary, ["backup", vm.domain.name, "--store", storePath.path, "--json"], environment: environment)
+        XCTAssertEqual(heal.status, 0, heal.err)
+        XCTAssertTrue(heal.out.contains("marked damaged by verify"), "read in full, saying why: \(heal.out)")
+        let after = try runTool(vbackupBinary, ["verify", "--json", "--store", storePath.path], environment: environment)
+        XCTAssertEqual(after.status, 0, after.out)
+        let healed = try decoder.decode(VerifyReport.self, from: Data(after.out.utf8))
+        XCTAssertEqual(Set(healed.healed), Set(report.damaged.map(\.pointID)))
+        try store.refresh()
+        try assertStoreHolds(second, references, store: store)
+    }
+
+    func testABackupThatFillsTheDiskFailsCleanlyAndGCReclaimsItsSpace() throws {
+        let mount = lab.root.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        XCTAssertEqual(try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.path]).status, 0)
+        defer { _ = try? runTool("/bin/umount", ["-l", mount.path]) }
+        let storePath = mount.appendingPathComponent("store")
+        XCTAssertEqual(try runTool(vbackupBinary, ["store", "init", "--store", storePath.path] + initArguments, environment: environment).status, 0)
+        let vm = try lab.domain([.init(target: "vda", sizeMiB: 128)])
+        let random = try randomFile(mib: 96)
+        try vm.write("vda", offset: 0, length: 8 * .mib, from: random)
+        let (first, references) = try pausedCopy(vm, tag: "fits") {
+            let backup = try runTool(vbackupBinary, ["backup", vm.domain.name, "--store", storePath.path, "--json"], environment: environment)
+            XCTAssertEqual(backup.status, 0, backup.err)
+            return try XCTUnwrap(Store.open(adapter: LocalStorageAdapter(root: storePath, create: false), cacheDirectory: lab.cachePath).listPoints().last)
+        }
+        let usedBefore = try usedBytes(mount.path)
+        try vm.write("vda", offset: 16 * .mib, length: 96 * .mib, from: random)
+        let failed = try runTool(vbackupBinary, ["backup", vm.domain.name, "--store", storePath.path], environment: environment)
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertEqual(failed.err.split(separator: "\n").count, 1, "one line: \(failed.err)")
+        XCTAssertTrue(failed.err.contains("No space left on device"), failed.err)
+
+        let verify = try runTool(vbackupBinary, ["verify", "--json", "--store", storePath.path], environment: environment)
+        XCTAssertEqual(verify.status, 0, verify.out + verify.err)
+        let store = try Store.open(adapter: LocalStorageAdapter(root: storePath, create: false), cacheDirectory: lab.cachePath)
+        XCTAssertEqual(try store.listPoints().map(\.id), [first.id], "no partial point")
+        try assertStoreHolds(first, references, store: store)
+        XCTAssertGreaterThan(try usedBytes(mount.path), usedBefore + 8 * .mib, "the failed attempt left packs behind")
+        let gc = try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment)
+        XCTAssertEqual(gc.status, 0, gc.err)
+        XCTAssertLessThanOrEqual(try usedBytes(mount.path), usedBefore + .mib, "GC gave the space back")
+        try assertStoreHolds(first, references, store: store)
+    }
+
+    func testGarbageManifestsAndIndexesGiveOneLineErrorsNamingTheFile() throws {
+        let vm = try lab.domain()
+        try vm.write("vda", offset: 0, length: .mib, pattern: 0x11)
+        let first = try lab.backup(vm)
+        try vm.write("vda", offset: 4 * .mib, length: .mib, pattern: 0x12)
+        let second = try lab.backup(vm)
+        let manifestKey = StoreFormat.manifestKey(vmUUID: first.vmUUID, pointID: first.id)
+        try Data("{\"id\":".utf8).write(to: lab.storePath.appendingPathComponent(manifestKey))
+        try Data(repeating: 0x41, count: 100).write(to: lab.storePath.appendingPathComponent(second.disks[0].indexKey))
+        let fresh = ["VBACKUP_CACHE": lab.root.appendingPathComponent("fresh-cache").path]
+
+        let points = try runTool(vbackupBinary, ["points", "--json", "--store", lab.storePath.path], environment: fresh)
+        XCTAssertEqual(points.status, 0, points.err)
+        let listed = try JSONSerialization.jsonObject(with: Data(points.out.utf8)) as? [[String: Any]]
+        XCTAssertEqual(listed?.compactMap { $0["id"] as? String }, [second.id], "the unreadable point is left out")
+        for (point, key) in [(first.id, manifestKey), (second.id, second.disks[0].indexKey)] {
+            let restore = try runTool(vbackupBinary, ["restore", "vm", vm.domain.name, "--point", point, "--store", lab.storePath.path,
+                                                      "--to", lab.root.appendingPathComponent("r-\(point)").path], environment: fresh)
+            XCTAssertEqual(restore.status, 1)
+            XCTAssertEqual(restore.err.split(separator: "\n").count, 1, restore.err)
+            XCTAssertTrue(restore.err.contains(key), "names \(key): \(restore.err)")
+        }
+        let verify = try runTool(vbackupBinary, ["verify", "--store", lab.storePath.path], environment: fresh)
+        XCTAssertEqual(verify.status, 3)
+        XCTAssertTrue(verify.out.contains(manifestKey) && verify.out.contains(second.disks[0].indexKey), verify.out)
+    }
+
+    // MARK: - Helpers
+
+    private var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Extra arguments for `store init` (none yet; encryption adds a choice).
+    private var initArguments: [String] { [] }
+
+    /// Starts a process and SIGKILLs it after `delay` seconds unless it ended first.
+    @discardableResult
+    private func runAndKill(_ path: String, _ arguments: [String], after delay: Double) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(useconds_t(delay * 1_000_000))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Pauses the VM, runs `body` (a backup), copies each disk as raw while still paused.
+    private func pausedCopy(_ vm: LabDomain, tag: String, _ body: () throws -> PointManifest) throws -> (PointManifest, [String: String]) {
+        try vm.domain.suspend()
+        defer { try? vm.domain.resume() }
+        var references: [String: String] = [:]
+        for (target, path) in try vm.diskPaths() {
+            let copy = lab.root.appendingPathComponent("\(vm.domain.name)-\(target)-\(tag).raw").path
+            XCTAssertEqual(try runTool("/usr/bin/qemu-img", ["convert", "-U", "-O", "raw", path, copy]).status, 0)
+            references[target] = copy
+        }
+        return (try body(), references)
+    }
+
+    private func backupWithRawReference(_ vm: LabDomain, tag: String) throws -> (PointManifest, [String: String]) {
+        try pausedCopy(vm, tag: tag) { try lab.backup(vm) }
+    }
+
+    /// Reads the point's every chunk from the store and compares it with the raw reference.
+    private func assertStoreHolds(_ point: PointManifest, _ references: [String: String], store: Store? = nil,
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        let store = store ?? lab.store
+        for disk in point.disks {
+            let reference = try XCTUnwrap(FileHandle(forReadingAtPath: references[disk.target]!))
+            defer { try? reference.close() }
+            let index = try store.readDiskIndex(disk)
+            for (position, id) in index.chunks.enumerated() {
+                try reference.seek(toOffset: UInt64(position * index.chunkSize))
+                let expected = reference.readData(ofLength: index.chunkSize)
+                let actual = id.isZero ? Data(count: expected.count) : try store.readChunk(id)
+                XCTAssertTrue(actual == expected, "point \(point.id) \(disk.target) chunk \(position) differs", file: file, line: line)
+            }
+        }
+    }
+
+    private func storePoint(_ store: Store, chunks: [Data], id: String) throws -> PointManifest {
+        let session = try store.beginSession()
+        let ids = try chunks.map { data -> ChunkID in
+            let chunk = data.withUnsafeBytes { ChunkCodec.encode($0) }
+            _ = try session.add(chunk)
+            return chunk.id
+        }
+        let uuid = "7a7a7a7a-0000-4000-8000-000000000001"
+        let disk = try session.putDiskIndex(DiskIndex(virtualSize: UInt64(chunks.count * store.config.chunkSize), chunkSize: store.config.chunkSize, chunks: ids),
+                                            vmUUID: uuid, pointID: id, target: "vda")
+        let manifest = PointManifest(
+            id: id, vmName: "synthetic", vmUUID: uuid, createdAt: Date(), finishedAt: Date(), consistency: .shutoff,
+            consistencyNote: nil, host: "test", domainXML: "<domain/>", nvramKey: nil, nvramPath: nil,
+            disks: [PointDisk(target: "vda", sourcePath: "/dev/null", format: "raw", virtualSize: UInt64(chunks.count * store.config.chunkSize),
+                              chunkSize: store.config.chunkSize, mode: .full, fullReason: nil, checkpoint: nil, basePoint: nil,
+                              indexKey: disk.key, indexDigest: disk.digest, bytesRead: 0, bytesStored: 0, dataBytes: 0,
+                              chunksNew: 0, chunksReused: 0)])
+        try session.commit(manifest)
+        return manifest
+    }
+
+    private func assertPoint(_ store: Store, id: String, holds chunks: [Data], file: StaticString = #filePath, line: UInt = #line) throws {
+        let point = try store.point(id: id)
+        let index = try store.readDiskIndex(point.disks[0])
+        for (position, chunk) in index.chunks.enumerated() {
+            XCTAssertEqual(try store.readChunk(chunk), chunks[position], "\(id) chunk \(position)", file: file, line: line)
+        }
+    }
+
+    /// 16 KiB unlike any other chunk of the test: a header, then bytes from a counter.
+    private func uniqueChunk(round: Int, point: Int, index: Int) -> Data {
+        var state = UInt64(round * 1_000_000 + point * 1000 + index) &* 0x9E37_79B9_7F4A_7C15 | 1
+        return Data((0..<(16 << 10)).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        })
+    }
+
+    private func randomFile(mib: Int) throws -> String {
+        let path = lab.root.appendingPathComponent("random-\(mib).bin").path
+        if !FileManager.default.fileExists(atPath: path) {
+            XCTAssertEqual(try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"]).status, 0)
+            chmod(path, 0o644)
+        }
+        return path
+    }
+
+    private func flip(_ path: String, at offset: Int) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
+        try handle.seek(toOffset: UInt64(offset))
+        handle.write(Data([byte ^ 0xFF]))
+    }
+
+    private func usedBytes(_ path: String) throws -> UInt64 {
+        var info = statvfs()
+        XCTAssertEqual(statvfs(path, &info), 0)
+        return UInt64(info.f_blocks - info.f_bfree) * UInt64(info.f_frsize)
+    }
+}
