@@ -4,7 +4,7 @@ import PackageDescription
 /// Module graph (dependencies point one way, top to bottom):
 ///
 ///   vbackup (executable) -> VBackupCLI -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
-///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto }
+///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
 ///
 /// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
@@ -39,6 +39,7 @@ let package = Package(
             dependencies: [
                 "StorageAdapter", "ZstdCodec", "VBackupModel",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -21,10 +21,11 @@ struct PackWriter {
         data.append(chunk.blob)
     }
 
-    /// Appends the trailer in place (no copy of the pack) and names the pack by the SHA-256
-    /// of all its bytes. The writer is spent afterwards.
-    mutating func seal() -> SealedPack {
-        data.append(Pack.trailer(for: entries))
+    /// Appends the trailer (sealed with `cipher` in an encrypted store) in place, with no copy
+    /// of the pack, and names the pack by the SHA-256 of all its bytes. The writer is spent
+    /// afterwards.
+    mutating func seal(with cipher: ObjectCipher) -> SealedPack {
+        data.append(Pack.trailer(for: entries, cipher: cipher))
         let packID = Digests.hex(of: data)
         let located = entries.map { entry -> ChunkLocation in
             var entry = entry

@@ -43,7 +43,7 @@ extension Store {
         guard Digests.hex(of: data) == expected else {
             throw StoreError.corrupt(key: key, reason: "content does not match its SHA-256 name")
         }
-        let fragment = try io(key) { try IndexFragment(serialized: data) }
+        let fragment = try io(key) { try IndexFragment(serialized: opened(data, kind: .indexFragment)) }
         try catalog.ingest(fragment: key, locations: fragment.locations)
     }
 
@@ -54,7 +54,7 @@ extension Store {
         for key in present.subtracting(known).sorted() {
             let data: Data
             do {
-                data = try adapter.get(key)
+                data = try getOpened(key, kind: .manifest)
             } catch StorageError.notFound {
                 continue
             } catch let error as StorageError {
