@@ -11,7 +11,7 @@ public struct VBackupCommand: ParsableCommand {
             64 for a usage error.
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
-                      StoreCommand.self, DemoCommand.self]
+                      StoreCommand.self, KeyCommand.self, DemoCommand.self]
     )
 
     public init() {}
