@@ -25,7 +25,12 @@ enum Passphrase {
 
     /// The file's first line, without its line end.
     static func fromFile(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // A FileHandle, not FileManager.contents: the file may be a pipe (`<(pass show …)`).
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw KeyError.badPassphrase("cannot read the passphrase file \(path)")
+        }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() ?? Data() else {
             throw KeyError.badPassphrase("cannot read the passphrase file \(path)")
         }
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

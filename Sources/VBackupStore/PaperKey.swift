@@ -31,7 +31,7 @@ enum PaperKey {
 
     static func encode(_ contents: Contents) -> String {
         var lines = [header, "store \(contents.storeID)", "key \(contents.keyID)",
-                     "# Type it back with: vbackup key import --paper FILE (the passphrase is still needed)"]
+                     "# restore with: vbackup key import --paper FILE (needs the passphrase)"]
         let chunks = stride(from: 0, to: contents.payload.count, by: bytesPerLine).map {
             contents.payload[contents.payload.startIndex + $0..<min(contents.payload.startIndex + $0 + bytesPerLine, contents.payload.endIndex)]
         }
