@@ -14,7 +14,8 @@ struct KeyCommand: ParsableCommand {
             abstract: "Print a copy of the key file to keep on paper.",
             discussion: """
                 Base32 lines, each numbered and with a checksum, so a typo is found and named when it is \
-                typed back. The copy is the key file: it still needs the passphrase.
+                typed back. The copy is the key file: it still needs the passphrase. The passphrase is \
+                asked for first, so only a key that opens the store is exported.
                 """)
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print the paper copy (the only export format).") var paper = false

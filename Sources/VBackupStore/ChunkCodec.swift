@@ -46,9 +46,6 @@ public struct ChunkCodec: @unchecked Sendable {
     /// Whether blobs are sealed (the store is encrypted).
     public var isEncrypting: Bool { cipher.isEncrypting }
 
-    /// Bytes a stored blob adds to its payload at most: the header, plus the envelope when sealed.
-    public var blobOverhead: Int { Self.headerSize + (isEncrypting ? ObjectCipher.overhead : 0) }
-
     /// The chunk's id: SHA-256, or HMAC-SHA256 under the store's id key.
     public func id(of data: UnsafeRawBufferPointer) -> ChunkID {
         guard let idKey else { return Digests.chunkID(of: data) }

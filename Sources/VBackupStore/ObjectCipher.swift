@@ -4,7 +4,7 @@ import Foundation
 /// What a sealed object is. The kind is authenticated with the object (AES-GCM associated data),
 /// so an object cannot be passed off as another kind: a disk index put where a manifest belongs
 /// fails to open, as does a chunk blob under another chunk's id.
-enum ObjectKind: String, Sendable, CaseIterable {
+enum ObjectKind: String, Sendable {
     case chunk
     case packTrailer = "pack-trailer"
     case indexFragment = "index-fragment"

@@ -53,7 +53,7 @@ enum PaperKey {
         for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let tokens = raw.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = tokens.first, !first.hasPrefix("#"), end == nil else { continue }
-            if raw.trimmingCharacters(in: .whitespaces) == header {
+            if raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == header {
                 fields["header"] = header
             } else if ["store", "key"].contains(first.lowercased()), tokens.count == 2 {
                 fields[first.lowercased()] = tokens[1].lowercased()

@@ -49,7 +49,7 @@ final class PaperKeyTests: XCTestCase {
             return "  " + line.lowercased().replacingOccurrences(of: "o", with: "0")
                 .replacingOccurrences(of: "i", with: "1").replacingOccurrences(of: "b", with: "8")
                 .replacingOccurrences(of: " ", with: "   ")
-        }.joined(separator: "\n\n")
+        }.joined(separator: "\r\n\r\n").uppercased()
         XCTAssertEqual(try PaperKey.decode(sloppy), try PaperKey.decode(paper))
     }
 
