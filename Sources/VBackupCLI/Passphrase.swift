@@ -33,8 +33,9 @@ enum Passphrase {
         guard let data = try? handle.readToEnd() ?? Data() else {
             throw KeyError.badPassphrase("cannot read the passphrase file \(path)")
         }
-        let line = String(decoding: data, as: UTF8.self).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let passphrase = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        // `isNewline` ends the line at "\n" and at "\r\n" (one character to Swift) alike.
+        let text = String(decoding: data, as: UTF8.self)
+        let passphrase = String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
         guard !passphrase.isEmpty else { throw KeyError.badPassphrase("the passphrase file \(path) is empty") }
         return passphrase
     }

@@ -50,7 +50,8 @@ enum PaperKey {
         var payload = Data()
         var expected = 1
         var end: (count: Int, digest: String)?
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `isNewline`, not "\n": Swift reads "\r\n" as one character, which "\n" does not match.
+        for (offset, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let tokens = raw.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = tokens.first, !first.hasPrefix("#"), end == nil else { continue }
             if raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == header {

@@ -84,9 +84,44 @@ final class EncryptedStoreTests: XCTestCase {
         XCTAssertEqual([treeListing(storePath), treeListing(lab.cachePath)], before, "nothing read into the cache, nothing written")
         XCTAssertFalse(FileManager.default.fileExists(atPath: lab.root.path + "/r"))
 
+        let file = lab.root.appendingPathComponent("passphrase.txt")
+        try Data((passphrase + "\r\n").utf8).write(to: file)
+        let fromFile = try vbackup(["points", "--passphrase-file", file.path], passphrase: nil)
+        XCTAssertEqual(fromFile.status, 0, "the first line of the file, without its CRLF: \(fromFile.err)")
+
         let unchosen = try vbackup(["store", "init"], passphrase: passphrase)
         XCTAssertEqual(unchosen.status, 64, "--encryption must be chosen")
         XCTAssertTrue(unchosen.err.contains("--encryption"), unchosen.err)
+    }
+
+    func testKeyFileOutsideTheStoreAndItsPaperCopy() throws {
+        let keyFile = lab.root.appendingPathComponent("outside.key").path
+        let created = try vbackup(["store", "init", "--encryption", "aes-256-gcm", "--key-file", keyFile], passphrase: passphrase)
+        XCTAssertEqual(created.status, 0, created.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: storePath.appendingPathComponent("keys").path))
+
+        let without = try vbackup(["points"], passphrase: passphrase)
+        XCTAssertEqual(without.status, 1)
+        XCTAssertTrue(without.err.contains("--key-file"), without.err)
+        XCTAssertEqual(try vbackup(["points", "--key-file", keyFile], passphrase: passphrase).status, 0)
+
+        let paper = try vbackup(["key", "export", "--paper", "--key-file", keyFile], passphrase: passphrase)
+        XCTAssertEqual(paper.status, 0, paper.err)
+        try FileManager.default.removeItem(atPath: keyFile)
+        let paperFile = lab.root.appendingPathComponent("paper.txt")
+        try Data(paper.out.replacingOccurrences(of: "\n01 ", with: "\n01 X").utf8).write(to: paperFile)
+        let typo = try vbackup(["key", "import", "--paper", paperFile.path, "--key-file", keyFile], passphrase: passphrase)
+        XCTAssertEqual(typo.status, 1)
+        XCTAssertTrue(typo.err.hasPrefix("vbackup: paper key: line 01 "), typo.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: keyFile))
+
+        try Data(paper.out.utf8).write(to: paperFile)
+        let restored = try vbackup(["key", "import", "--paper", paperFile.path, "--key-file", keyFile], passphrase: passphrase)
+        XCTAssertEqual(restored.status, 0, restored.err)
+        let points = try runTool(vbackupBinary, ["points", "--store", storePath.path], environment: [
+            "VBACKUP_CACHE": lab.cachePath.path, "VBACKUP_PASSPHRASE": passphrase, "VBACKUP_KEY_FILE": keyFile,
+        ])
+        XCTAssertEqual(points.status, 0, points.err)
     }
 
     private func treeListing(_ url: URL) -> [String] {
