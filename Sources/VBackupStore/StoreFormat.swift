@@ -17,11 +17,11 @@
 /// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record |
 ///
 /// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 256 KiB by default; the last one
-///   may be shorter). Its id is the SHA-256 of its raw bytes. All-zero chunks are never hashed or
-///   stored: disk indexes name them `ChunkID.zero`.
+///   may be shorter). Its id is the SHA-256 of its raw bytes (a keyed HMAC in an encrypted
+///   store). All-zero chunks are never hashed or stored: disk indexes name them `ChunkID.zero`.
 /// - A **chunk blob** is `"VBC" codec:u8 rawLength:u32 payload`, codec 0 = raw, 1 = zstd
 ///   (level 1; a chunk that does not shrink is kept raw). Every read decodes the blob and checks
-///   its SHA-256 against the id, so silent corruption surfaces as `StoreError.corrupt`.
+///   its bytes against the id, so silent corruption surfaces as `StoreError.corrupt`.
 /// - A **pack** (`Pack`) is blobs followed by a trailer listing (id, offset, length, rawLength)
 ///   for each blob, the trailer length and a magic. Its name is the SHA-256 of its bytes. Packs
 ///   are self-describing: the chunk index can be rebuilt from packs alone.
@@ -49,6 +49,7 @@
 ///   `nonce[12] ciphertext tag[16]` (AES-256-GCM, a random 96-bit nonce per object). The
 ///   associated data binds a chunk blob to its chunk id and every other object to its kind
 ///   (`ObjectKind`), so no object can be swapped in for another. Compression happens first.
+///   A sealed blob is bound to its id, not to its pack: repacking copies it without the key.
 ///   An encrypted pack ends in `sealed-trailer trailerLength:u32 "VBPACKE1"`. Pack and fragment
 ///   names and `PointDisk.indexDigest` are SHA-256 digests of the stored (sealed) bytes.
 /// - **Nonce bound**: random 96-bit nonces stay below the 2^-32 collision risk NIST SP 800-38D
