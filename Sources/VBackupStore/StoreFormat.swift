@@ -49,7 +49,8 @@
 ///   `nonce[12] ciphertext tag[16]` (AES-256-GCM, a random 96-bit nonce per object). The
 ///   associated data binds a chunk blob to its chunk id and every other object to its kind
 ///   (`ObjectKind`), so no object can be swapped in for another. Compression happens first.
-///   A sealed blob is bound to its id, not to its pack: repacking copies it without the key.
+///   A sealed blob is bound to its id, not to its pack: repacking moves it as it is (only the
+///   new pack trailer is sealed anew).
 ///   An encrypted pack ends in `sealed-trailer trailerLength:u32 "VBPACKE1"`. Pack and fragment
 ///   names and `PointDisk.indexDigest` are SHA-256 digests of the stored (sealed) bytes.
 /// - **Nonce bound**: random 96-bit nonces stay below the 2^-32 collision risk NIST SP 800-38D
