@@ -33,6 +33,8 @@ public struct VBackupCommand: ParsableCommand {
             Foundation.exit(error.rawValue)
         } catch let error as ValidationError {
             exit(withError: error)
+        } catch where exitCode(for: error) != .failure {
+            exit(withError: error)  // `--help` on a subcommand is thrown from `run()`: print the help
         } catch {
             FileHandle.standardError.write(Data("vbackup: \(OneLine.describe(error))\n".utf8))
             Foundation.exit(1)
