@@ -4,7 +4,7 @@ import PackageDescription
 /// Module graph (dependencies point one way, top to bottom):
 ///
 ///   vbackup (executable) -> VBackupCLI -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
-///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto }
+///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
 ///
@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "StorageAdapter", "ZstdCodec", "VBackupModel",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

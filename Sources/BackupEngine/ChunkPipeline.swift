@@ -7,9 +7,10 @@ protocol BlockSource: AnyObject, Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws
 }
 
-/// Where the pipeline puts chunks (a store write session, in production), and where it finds
-/// the base point's chunks.
+/// Where the pipeline puts chunks (a store write session, in production), where it finds
+/// the base point's chunks, and the store's codec (chunk ids and blobs, sealed if encrypted).
 protocol ChunkSink: AnyObject, Sendable {
+    var codec: ChunkCodec { get }
     func add(_ chunk: EncodedChunk) throws -> Int
     func baseChunk(_ id: ChunkID) throws -> Data
     /// Whether a base chunk may be referenced (not lost, not condemned by GC).
@@ -33,7 +34,7 @@ func monotonicSeconds() -> Double {
     Double(DispatchTime.now().uptimeNanoseconds) / 1e9
 }
 
-/// Reads, hashes, compresses and stores one disk's chunks, with the stages overlapping: one
+/// Reads, hashes, compresses (and encrypts) and stores one disk's chunks, with the stages overlapping: one
 /// reader thread feeds `workers` threads that merge, hash, compress and store. The queue between
 /// them is bounded, so memory is about (queue + workers) chunks whatever the disk size.
 final class ChunkPipeline: @unchecked Sendable {
@@ -175,7 +176,7 @@ final class ChunkPipeline: @unchecked Sendable {
                 record(job.chunk, .zero) { $0.encodeSeconds += encodeTime }
                 return
             }
-            let encoded = ChunkCodec.encode(buffer)
+            let encoded = sink.codec.encode(buffer)
             let encodedAt = monotonicSeconds()
             let written = try sink.add(encoded)
             let storedAt = monotonicSeconds()

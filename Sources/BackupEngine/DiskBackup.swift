@@ -76,6 +76,7 @@ final class SessionSink: ChunkSink, @unchecked Sendable {
         self.session = session
     }
 
+    var codec: ChunkCodec { store.chunkCodec }
     func add(_ chunk: EncodedChunk) throws -> Int { try session.add(chunk) }
     func baseChunk(_ id: ChunkID) throws -> Data { try store.readChunk(id) }
     func canReference(_ id: ChunkID) throws -> Bool { try session.contains(id) }

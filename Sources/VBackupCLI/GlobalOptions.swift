@@ -15,6 +15,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("libvirt connection URI.", valueName: "uri"))
     var connect = "qemu:///system"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Key file of an encrypted store kept outside it (default: $VBACKUP_KEY_FILE, else the store's keys/).",
+        valueName: "path"))
+    var keyFile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "File whose first line is the store's passphrase (default: $VBACKUP_PASSPHRASE_FILE, then "
+            + "$VBACKUP_PASSPHRASE, then a prompt on the terminal).", valueName: "path"))
+    var passphraseFile: String?
+
     /// The store location and whether it is the built-in default (which `backup` may create).
     func storeLocation() throws -> (location: String, isDefault: Bool) {
         if let store { return (store, false) }
@@ -27,14 +37,33 @@ struct GlobalOptions: ParsableArguments {
         URL(fileURLWithPath: ProcessInfo.processInfo.environment["VBACKUP_CACHE"] ?? "/var/cache/vbackup")
     }
 
-    /// Opens the store; with `createDefault`, the built-in default store is created on first use
-    /// (an explicitly named store must be made with `vbackup store init`, so a typo never
-    /// silently starts a new store).
+    /// `--key-file`, else `$VBACKUP_KEY_FILE`: a key file kept outside the store.
+    var keyFileURL: URL? {
+        guard let path = keyFile ?? ProcessInfo.processInfo.environment["VBACKUP_KEY_FILE"], !path.isEmpty else { return nil }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// How to unlock the store at `location` if it is encrypted; the passphrase is asked for
+    /// only then.
+    func keySource(for location: String) -> KeySource {
+        KeySource(keyFile: keyFileURL) { [passphraseFile] in
+            try Passphrase.read(file: passphraseFile, prompt: "Passphrase for \(location): ")
+        }
+    }
+
+    /// The named store's adapter, for commands that work on its keys without opening it.
+    func existingStoreAdapter() throws -> any StorageAdapter {
+        try StoreURL.adapter(for: storeLocation().location, create: false)
+    }
+
+    /// Opens the store, unlocking it first when it is encrypted; with `createDefault`, the
+    /// built-in default store is created (unencrypted) on first use (an explicitly named store
+    /// must be made with `vbackup store init`, so a typo never silently starts a new store).
     func openStore(createDefault: Bool = false) throws -> Store {
         let (location, isDefault) = try storeLocation()
         let adapter = try StoreURL.adapter(for: location, create: createDefault && isDefault)
         do {
-            return try Store.open(adapter: adapter, cacheDirectory: cacheDirectory)
+            return try Store.open(adapter: adapter, cacheDirectory: cacheDirectory, keys: keySource(for: adapter.location))
         } catch StoreError.notAStore where createDefault && isDefault {
             return try Store.create(adapter: adapter, cacheDirectory: cacheDirectory)
         }

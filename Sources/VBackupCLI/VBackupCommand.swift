@@ -12,7 +12,8 @@ public struct VBackupCommand: ParsableCommand {
             64 for a usage error.
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
-                      PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, DemoCommand.self]
+                      PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
+                      DemoCommand.self]
     )
 
     public init() {}
@@ -34,6 +35,8 @@ public struct VBackupCommand: ParsableCommand {
             Foundation.exit(error.rawValue)
         } catch let error as ValidationError {
             exit(withError: error)
+        } catch where exitCode(for: error) != .failure {
+            exit(withError: error)  // `--help` on a subcommand is thrown from `run()`: print the help
         } catch {
             // `--help` arrives here: ArgumentParser parses it as its help command, whose run throws.
             if exitCode(for: error) == .success { exit(withError: error) }

@@ -14,31 +14,71 @@ public struct EncodedChunk: Sendable {
     }
 }
 
-/// Turns raw chunk bytes into blobs and back. Pure functions, so the backup engine runs them on
-/// its worker threads, outside any store lock: hashing and compressing are the CPU-heavy part.
+/// Turns raw chunk bytes into blobs and back, with the store's keys. Pure and thread-safe, so
+/// the backup engine runs it on its worker threads, outside any store lock: hashing, compressing
+/// and sealing are the CPU-heavy part.
 ///
-/// Blob: `"VBC" codec:u8 rawLength:u32 payload`, codec 0 = raw, 1 = zstd.
-public enum ChunkCodec {
+/// Blob: `"VBC" codec:u8 rawLength:u32 payload`, codec 0 = raw, 1 = zstd. A plain store
+/// (`ChunkCodec.plain`) names a chunk by the SHA-256 of its bytes and stores the blob as is; an
+/// encrypted store names it by HMAC-SHA256 under a key derived from the master key (equal data
+/// still gets equal ids, so dedup works, but ids tell nothing about the data) and stores the
+/// blob sealed with AES-256-GCM, bound to its id.
+///
+/// `@unchecked Sendable`: its keys are `SymmetricKey`s, immutable once made (see `ObjectCipher`).
+public struct ChunkCodec: @unchecked Sendable {
     static let magic: [UInt8] = Array("VBC".utf8)
     static let headerSize = 8
     static let raw: UInt8 = 0
     static let zstd: UInt8 = 1
 
-    /// SHA-256 + zstd; pure and thread-safe (called from several worker threads at once).
-    public static func encode(_ data: UnsafeRawBufferPointer) -> EncodedChunk {
-        let id = Digests.chunkID(of: data)
-        let compressed = looksIncompressible(data) ? nil : ZstdBridge.compress(data)
+    /// SHA-256 ids, unsealed blobs: the format of every unencrypted store.
+    public static let plain = ChunkCodec(idKey: nil, cipher: .none)
+
+    /// The HMAC key for chunk ids; nil: SHA-256.
+    private let idKey: SymmetricKey?
+    private let cipher: ObjectCipher
+
+    init(idKey: SymmetricKey?, cipher: ObjectCipher) {
+        self.idKey = idKey
+        self.cipher = cipher
+    }
+
+    /// Whether blobs are sealed (the store is encrypted).
+    public var isEncrypting: Bool { cipher.isEncrypting }
+
+    /// The chunk's id: SHA-256, or HMAC-SHA256 under the store's id key.
+    public func id(of data: UnsafeRawBufferPointer) -> ChunkID {
+        guard let idKey else { return Digests.chunkID(of: data) }
+        return HMAC<SHA256>.authenticationCode(for: data, using: idKey).withUnsafeBytes { ChunkID(bytes: $0) }
+    }
+
+    /// Id + zstd (+ AES-GCM); pure and thread-safe (called from several worker threads at once).
+    public func encode(_ data: UnsafeRawBufferPointer) -> EncodedChunk {
+        let id = self.id(of: data)
+        let compressed = Self.looksIncompressible(data) ? nil : ZstdBridge.compress(data)
         let smaller = compressed.flatMap { $0.count < data.count ? $0 : nil }
-        var writer = ByteWriter(capacity: headerSize + (smaller?.count ?? data.count))
-        writer.append(bytes: magic)
-        writer.append(smaller == nil ? raw : zstd)
+        var writer = ByteWriter(capacity: Self.headerSize + (smaller?.count ?? data.count))
+        writer.append(bytes: Self.magic)
+        writer.append(smaller == nil ? Self.raw : Self.zstd)
         writer.append(UInt32(data.count))
         if let smaller {
             writer.append(bytes: smaller)
         } else {
             writer.append(bytes: data)
         }
-        return EncodedChunk(id: id, blob: writer.data, rawLength: data.count)
+        return EncodedChunk(id: id, blob: cipher.sealChunk(writer.data, id: id), rawLength: data.count)
+    }
+
+    /// Opens and decodes a blob and checks that its bytes map to `id`; throws `StoreError.corrupt`.
+    public func decode(_ blob: Data, expecting id: ChunkID) throws -> Data {
+        do {
+            let data = try Self.decodeUnverified(cipher.openChunk(blob, id: id))
+            let actual = data.withUnsafeBytes { self.id(of: $0) }
+            guard actual == id else { throw FormatError(reason: "content hashes to \(actual)") }
+            return data
+        } catch let error as FormatError {
+            throw StoreError.corrupt(key: "chunk \(id)", reason: error.reason)
+        }
     }
 
     static let sampleSize = 8 << 10
@@ -51,18 +91,6 @@ public enum ChunkCodec {
         let start = (data.count / 2) & ~4095
         let sample = UnsafeRawBufferPointer(rebasing: data[start..<start + sampleSize])
         return ZstdBridge.compress(sample).count * 100 >= sampleSize * 97
-    }
-
-    /// Decodes a blob and checks that its bytes hash to `id`; throws `StoreError.corrupt`.
-    public static func decode(_ blob: Data, expecting id: ChunkID) throws -> Data {
-        do {
-            let data = try decodeUnverified(blob)
-            let actual = data.withUnsafeBytes { Digests.chunkID(of: $0) }
-            guard actual == id else { throw FormatError(reason: "content hashes to \(actual)") }
-            return data
-        } catch let error as FormatError {
-            throw StoreError.corrupt(key: "chunk \(id)", reason: error.reason)
-        }
     }
 
     /// Whether every byte is zero. Compares the buffer with itself shifted by one byte: libc's

@@ -42,10 +42,10 @@ extension Store {
         let fragments = try catalog.fragments(naming: packs)
         for key in fragments.sorted() {
             let data = try io(key) { try adapter.get(key) }
-            let fragment = try io(key) { try IndexFragment(serialized: data) }
+            let fragment = try io(key) { try IndexFragment(serialized: opened(data, kind: .indexFragment)) }
             let kept = fragment.locations.filter { !packs.contains($0.pack) }
             if !kept.isEmpty {
-                let replacement = IndexFragment(locations: kept).serialized()
+                let replacement = sealed(IndexFragment(locations: kept).serialized(), kind: .indexFragment)
                 let newKey = StoreFormat.fragmentKey(Digests.hex(of: replacement))
                 try io(newKey) { try adapter.put(newKey, data: replacement) }
                 try catalog.ingest(fragment: newKey, locations: kept)

@@ -21,14 +21,15 @@ struct PackWriter {
         data.append(chunk.blob)
     }
 
-    /// Appends the trailer in place (no copy of the pack) and names the pack by the SHA-256
-    /// of all its bytes. The writer is spent afterwards.
+    /// Appends the trailer (sealed with `cipher` in an encrypted store) in place, with no copy
+    /// of the pack, and names the pack by the SHA-256 of all its bytes. The writer is spent
+    /// afterwards.
     ///
     /// A pack whose name is in `avoiding` (a pack GC has condemned: same chunks, same order) gets
     /// 32 random bytes before its trailer, which no entry names, so it is stored under a new
     /// name and never overwrites a pack that GC may be deleting.
-    mutating func seal(avoiding: Set<String> = []) -> SealedPack {
-        let trailer = Pack.trailer(for: entries)
+    mutating func seal(with cipher: ObjectCipher, avoiding: Set<String> = []) -> SealedPack {
+        let trailer = Pack.trailer(for: entries, cipher: cipher)
         data.append(trailer)
         var packID = Digests.hex(of: data)
         while avoiding.contains(packID) {

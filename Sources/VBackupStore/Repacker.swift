@@ -26,7 +26,7 @@ struct Repacker {
         /// Writes the fragment naming the new packs and ingests it.
         func index(into store: Store) throws {
             guard !locations.isEmpty else { return }
-            let data = IndexFragment(locations: locations).serialized()
+            let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
             let key = StoreFormat.fragmentKey(Digests.hex(of: data))
             try store.io(key) { try store.adapter.put(key, data: data) }
             try store.catalog.ingest(fragment: key, locations: locations)
@@ -40,7 +40,7 @@ struct Repacker {
         var writer = PackWriter(capacity: store.config.packSize + store.config.chunkSize)
         func flush() throws {
             guard !writer.isEmpty else { return }
-            let sealed = writer.seal(avoiding: avoiding)
+            let sealed = writer.seal(with: store.cipher, avoiding: avoiding)
             try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
             result.newPacks[sealed.id] = sealed.data.count
             result.locations += sealed.locations
@@ -55,7 +55,7 @@ struct Repacker {
                 let end = Int(location.offset) + Int(location.length)
                 guard end <= data.count else { break }
                 let blob = data.subdata(in: Int(location.offset)..<end)
-                guard (try? ChunkCodec.decode(blob, expecting: location.id)) != nil else { break }
+                guard (try? store.chunkCodec.decode(blob, expecting: location.id)) != nil else { break }
                 blobs.append(EncodedChunk(id: location.id, blob: blob, rawLength: Int(location.rawLength)))
             }
             guard blobs.count == candidate.live.count else { continue }

@@ -63,7 +63,7 @@ extension Store {
         guard Digests.hex(of: data) == expected else {
             throw StoreError.corrupt(key: key, reason: "content does not match its SHA-256 name")
         }
-        let fragment = try io(key) { try IndexFragment(serialized: data) }
+        let fragment = try io(key) { try IndexFragment(serialized: opened(data, kind: .indexFragment)) }
         try catalog.ingest(fragment: key, locations: fragment.locations)
     }
 
@@ -73,17 +73,14 @@ extension Store {
         let known = try catalog.pointKeys()
         var problems: [String: String] = [:]
         for key in present.subtracting(known).sorted() {
-            let data: Data
             do {
-                data = try adapter.get(key)
+                let data = try getOpened(key, kind: .manifest)
+                let manifest = try StoreJSON.manifest(data, key: key)
+                try catalog.insertPoint(key: key, manifest: manifest, json: data)
             } catch StorageError.notFound {
                 continue
             } catch let error as StorageError {
                 throw StoreError.storage(error)
-            }
-            do {
-                let manifest = try StoreJSON.manifest(data, key: key)
-                try catalog.insertPoint(key: key, manifest: manifest, json: data)
             } catch StoreError.corrupt(_, let reason) {
                 problems[key] = reason
             }

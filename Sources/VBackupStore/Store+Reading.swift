@@ -31,7 +31,7 @@ extension Store {
         guard digest == disk.indexDigest else {
             throw StoreError.corrupt(key: disk.indexKey, reason: "SHA-256 \(digest), manifest says \(disk.indexDigest)")
         }
-        return try io(disk.indexKey) { try DiskIndex(serialized: data) }
+        return try io(disk.indexKey) { try DiskIndex(serialized: opened(data, kind: .diskIndex)) }
     }
 
     /// Reads one chunk with a ranged read of its pack, decoded and verified. `ChunkID.zero`
@@ -59,12 +59,12 @@ extension Store {
         let blob = try io(key) {
             try adapter.getRange(key, offset: Int(location.offset), length: Int(location.length))
         }
-        return try io(key) { try ChunkCodec.decode(blob, expecting: location.id) }
+        return try io(key) { try chunkCodec.decode(blob, expecting: location.id) }
     }
 
     /// Reads an extra point object (e.g. the NVRAM saved with `WriteSession.putPointObject`).
     public func readPointObject(key: String) throws -> Data {
-        try io(key) { try adapter.get(key) }
+        try io(key) { try getOpened(key, kind: .pointObject) }
     }
 
     /// Whether the catalog knows the chunk (the all-zero marker always "exists").

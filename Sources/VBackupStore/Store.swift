@@ -2,39 +2,74 @@ import Foundation
 import StorageAdapter
 import VBackupModel
 
-/// A content-addressed, deduplicating, compressed store of restore points (see `StoreFormat`).
+/// A content-addressed, deduplicating, compressed, optionally encrypted store of restore points
+/// (see `StoreFormat`).
 ///
-/// Thread-safe: its state is the immutable config, the adapter and the catalog (SQLite, itself
-/// thread-safe), so readers and write sessions on many threads share one instance.
+/// Thread-safe: its state is the immutable config and keys, the adapter and the catalog
+/// (SQLite, itself thread-safe), so readers and write sessions on many threads share one instance.
 public final class Store: @unchecked Sendable {
     public let adapter: any StorageAdapter
     public let config: StoreConfig
+    /// Chunk ids and blobs in this store's format: the backup engine encodes with it.
+    public let chunkCodec: ChunkCodec
+    /// Seals and opens every other object (`Store+Objects`); passes bytes through in a plain store.
+    let cipher: ObjectCipher
     let catalog: Catalog
 
-    private init(adapter: any StorageAdapter, config: StoreConfig, cacheDirectory: URL) throws {
+    private init(adapter: any StorageAdapter, config: StoreConfig, key: MasterKey?, cacheDirectory: URL) throws {
         self.adapter = adapter
         self.config = config
+        self.chunkCodec = key?.chunkCodec ?? .plain
+        self.cipher = key?.cipher ?? .none
         self.catalog = try Catalog(directory: cacheDirectory.appendingPathComponent(config.id))
     }
 
-    /// Initializes a new store at the adapter's location; fails if `config.json` exists.
+    public var isEncrypted: Bool { config.encryption != nil }
+
+    /// Initializes a new store at the adapter's location; fails if `config.json` exists. With
+    /// `encryption`, a master key is made and its key file written (into the store or to
+    /// `encryption.keyFile`) before `config.json`, which is written last: a store exists once
+    /// its config does.
     public static func create(
         adapter: any StorageAdapter, cacheDirectory: URL,
-        chunkSize: Int = 256 << 10, packSize: Int = 16 << 20
+        chunkSize: Int = 256 << 10, packSize: Int = 16 << 20, encryption: EncryptionSetup? = nil
     ) throws -> Store {
         precondition(chunkSize > 0 && chunkSize <= Int(UInt32.max) && packSize > 0, "invalid store geometry")
         let existing = try StoreError.mapping(key: StoreFormat.configKey) { try adapter.stat(StoreFormat.configKey) }
         if existing != nil { throw StoreError.alreadyInitialized(adapter.location) }
-        let config = StoreConfig(
-            format: StoreFormat.formatName, version: StoreFormat.version, id: UUID().uuidString.lowercased(),
+        let id = UUID().uuidString.lowercased()
+        let key = encryption.map { _ in MasterKey.generate() }
+        var config = StoreConfig(
+            format: StoreFormat.formatName, version: StoreFormat.version, id: id,
             chunkSize: chunkSize, packSize: packSize, created: Date())
+        if let encryption, let key {
+            try StoreKeys.writeFirstKeyFile(key, storeID: id, setup: encryption, adapter: adapter)
+            config.version = StoreFormat.encryptedVersion
+            config.encryption = StoreEncryption(
+                algorithm: StoreEncryption.aes256GCM, chunkID: StoreEncryption.hmacSHA256, keyCheck: key.checkValue)
+        }
         let data = try StoreJSON.encode(config)
         try StoreError.mapping(key: StoreFormat.configKey) { try adapter.put(StoreFormat.configKey, data: data) }
-        return try Store(adapter: adapter, config: config, cacheDirectory: cacheDirectory)
+        return try Store(adapter: adapter, config: config, key: key, cacheDirectory: cacheDirectory)
     }
 
-    /// Opens an existing store and brings the local catalog up to date with it.
-    public static func open(adapter: any StorageAdapter, cacheDirectory: URL) throws -> Store {
+    /// Opens an existing store and brings the local catalog up to date with it. An encrypted
+    /// store is unlocked with `keys` first: a wrong passphrase or a key of another store fails
+    /// with a `KeyError` before the catalog is opened or any other object is read.
+    public static func open(adapter: any StorageAdapter, cacheDirectory: URL, keys: KeySource? = nil) throws -> Store {
+        let config = try readConfig(adapter)
+        var key: MasterKey?
+        if config.encryption != nil {
+            guard let keys else { throw KeyError.locked(store: adapter.location) }
+            key = try StoreKeys.unlock(config, adapter: adapter, source: keys).master
+        }
+        let store = try Store(adapter: adapter, config: config, key: key, cacheDirectory: cacheDirectory)
+        try store.refresh()
+        return store
+    }
+
+    /// Reads and checks `config.json`.
+    static func readConfig(_ adapter: any StorageAdapter) throws -> StoreConfig {
         let data: Data
         do {
             data = try adapter.get(StoreFormat.configKey)
@@ -46,10 +81,18 @@ public final class Store: @unchecked Sendable {
         guard let config = try? StoreJSON.decode(StoreConfig.self, from: data),
               config.format == StoreFormat.formatName
         else { throw StoreError.notAStore(adapter.location) }
-        guard config.version == StoreFormat.version else { throw StoreError.unsupportedVersion(config.version) }
-        let store = try Store(adapter: adapter, config: config, cacheDirectory: cacheDirectory)
-        try store.refresh()
-        return store
+        guard StoreFormat.readableVersions.contains(config.version) else { throw StoreError.unsupportedVersion(config.version) }
+        // Version 2 is exactly "version 1 + encryption": neither may appear without the other.
+        switch (config.encryption, config.version >= StoreFormat.encryptedVersion) {
+        case (nil, false):
+            return config
+        case (let encryption?, true)
+            where encryption.algorithm == StoreEncryption.aes256GCM && encryption.chunkID == StoreEncryption.hmacSHA256:
+            return config
+        default:
+            let what = config.encryption.map { "encryption \($0.algorithm)/\($0.chunkID)" } ?? "no encryption section"
+            throw StoreError.corrupt(key: StoreFormat.configKey, reason: "version \(config.version) with \(what)")
+        }
     }
 
     /// A sortable point id: UTC time to the second, then 6 random hex digits against collisions

@@ -25,7 +25,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .notAStore(let location): return "\(location) is not a vbackup store (no valid config.json)"
         case .alreadyInitialized(let location): return "\(location) already holds a vbackup store"
         case .unsupportedVersion(let version):
-            return "store format version \(version) is not supported (this vbackup reads version \(StoreFormat.version))"
+            return "store format version \(version) is not supported (this vbackup reads versions \(StoreFormat.readableVersions))"
         case .pointNotFound(let id): return "restore point \(id) not found"
         case .chunkMissing(let id): return "chunk \(id) is not in the store"
         case .corrupt(let key, let reason): return "\(key) is corrupt: \(reason)"

@@ -1,13 +1,15 @@
-/// # The vbackup store format (version 1)
+/// # The vbackup store format (version 1; version 2 = version 1 + encryption)
 ///
 /// A store is a set of immutable objects behind a `StorageAdapter`. The store chooses every key
-/// and every byte; adapters only move objects. All integers are little-endian.
+/// and every byte; adapters only move objects. All integers are little-endian. A store is plain
+/// (version 1) or encrypted (version 2, see "Encryption" below); both share every layout here.
 ///
 /// ## Objects
 ///
 /// | Key | Content |
 /// |-----|---------|
-/// | `config.json` | `StoreConfig`: format `vbackup-store`, version, store id, chunk and pack size |
+/// | `config.json` | `StoreConfig`: format `vbackup-store`, version, store id, chunk and pack size, encryption |
+/// | `keys/<keyID>.json` | encrypted stores: a `KeyFile`, the master key sealed under a passphrase |
 /// | `packs/<2 hex>/<packID>.pack` | many chunk blobs back to back, then a trailer (see `Pack`) |
 /// | `index/<sha256>.idx` | index fragment of one write session: chunk id → pack, offset, length |
 /// | `points/<vmUUID>/<pointID>/<target>.didx` | disk index: the chunk id of every chunk of a disk |
@@ -21,11 +23,11 @@
 /// | `quarantine/<key>` | objects verify found bad, moved aside as evidence; never deleted by vbackup |
 ///
 /// - A **chunk** is a fixed-size slice of a disk (`chunkSize`, 256 KiB by default; the last one
-///   may be shorter). Its id is the SHA-256 of its raw bytes. All-zero chunks are never hashed or
-///   stored: disk indexes name them `ChunkID.zero`.
+///   may be shorter). Its id is the SHA-256 of its raw bytes (a keyed HMAC in an encrypted
+///   store). All-zero chunks are never hashed or stored: disk indexes name them `ChunkID.zero`.
 /// - A **chunk blob** is `"VBC" codec:u8 rawLength:u32 payload`, codec 0 = raw, 1 = zstd
 ///   (level 1; a chunk that does not shrink is kept raw). Every read decodes the blob and checks
-///   its SHA-256 against the id, so silent corruption surfaces as `StoreError.corrupt`.
+///   its bytes against the id, so silent corruption surfaces as `StoreError.corrupt`.
 /// - A **pack** (`Pack`) is blobs followed by a trailer listing (id, offset, length, rawLength)
 ///   for each blob, the trailer length and a magic. Its name is the SHA-256 of its bytes. Packs
 ///   are self-describing: the chunk index can be rebuilt from packs alone.
@@ -34,6 +36,43 @@
 /// - A **disk index** (`DiskIndex`) is `"VBDIDX\0\0" version:u32 rawLength:u64` + zstd frame of
 ///   `virtualSize:u64 chunkSize:u32 count:u64 count×id[32]`. Its SHA-256 is recorded in
 ///   `PointDisk.indexDigest` and checked on every read.
+///
+/// ## Encryption
+///
+/// Chosen per store at creation; plain stores are byte-for-byte the version 1 format. An
+/// encrypted store has `"version": 2` (so vbackup builds older than encryption refuse it rather
+/// than write plaintext into it) and an `encryption` section in `config.json`:
+/// `{"algorithm": "aes-256-gcm", "chunkID": "hmac-sha256", "keyCheck": <hex>}`.
+///
+/// - **Master key**: 32 random bytes. HKDF-SHA256 derives from it an AES-256-GCM key for
+///   objects and an HMAC-SHA256 key for chunk ids (`MasterKey`). `keyCheck` is
+///   HMAC-SHA256(master, "vbackup key check"): a key file of another store unlocks, but is
+///   refused ("key … does not belong to store …").
+/// - **Chunk ids** are HMAC-SHA256(id key, raw bytes): equal data still gets equal ids, so dedup
+///   works within one store, but neither object names nor trailers reveal a chunk's SHA-256.
+/// - **Every object but `config.json` and key files is sealed**: chunk blobs, pack trailers,
+///   index fragments, disk indexes, manifests and extra point objects. The envelope is
+///   `nonce[12] ciphertext tag[16]` (AES-256-GCM, a random 96-bit nonce per object). The
+///   associated data binds a chunk blob to its chunk id and every other object to its kind
+///   (`ObjectKind`), so no object can be swapped in for another. Compression happens first.
+///   A sealed blob is bound to its id, not to its pack: repacking moves it as it is (only the
+///   new pack trailer is sealed anew).
+///   An encrypted pack ends in `sealed-trailer trailerLength:u32 "VBPACKE1"`. Pack and fragment
+///   names and `PointDisk.indexDigest` are SHA-256 digests of the stored (sealed) bytes.
+/// - **Nonce bound**: random 96-bit nonces stay below the 2^-32 collision risk NIST SP 800-38D
+///   asks for up to about 2^32 objects per key, i.e. about 1 PiB of unique 256 KiB chunks.
+///   Past that, a store needs a new master key (a new store).
+/// - **Key files** (`KeyFile`, plain JSON): the master key sealed with AES-256-GCM under a key
+///   derived from a passphrase by scrypt (N = 2^16, r = 8, p = 1 by default: 64 MiB; the
+///   parameters are recorded per file so they can be raised). scrypt because it is memory-hard
+///   and already present: swift-crypto's `_CryptoExtras` (BoringSSL) provides it, while Argon2
+///   would need a new package or libsodium. By default key files live in the store under
+///   `keys/` (any host with the passphrase can open it, as with restic); `store init --key-file`
+///   keeps the only copy outside the store instead (as Proxmox Backup Server does). Several key
+///   files may unlock one store (e.g. after `key passwd`, which writes the new file before it
+///   removes the old).
+/// - What stays visible: object sizes and counts, times, the VM UUIDs and point ids in keys.
+///   The local catalog (outside the store) caches manifests and the chunk index in plaintext.
 ///
 /// ## Why packs
 ///
@@ -75,14 +114,22 @@
 /// `Store.rebuildCatalog()` rebuilds it from the store, which is the only source of truth.
 enum StoreFormat {
     static let formatName = "vbackup-store"
+    /// What a plain store is written as; encrypted stores are `encryptedVersion`.
     static let version = 1
+    static let encryptedVersion = 2
+    static let readableVersions = 1...2
     static let configKey = "config.json"
+    static let keysPrefix = "keys/"
     static let indexPrefix = "index/"
     static let pointsPrefix = "points/"
     static let manifestName = "manifest.json"
 
     static func packKey(_ packID: String) -> String {
         "packs/\(packID.prefix(2))/\(packID).pack"
+    }
+
+    static func keyFileKey(_ keyID: String) -> String {
+        "\(keysPrefix)\(keyID).json"
     }
 
     static func fragmentKey(_ digest: String) -> String {

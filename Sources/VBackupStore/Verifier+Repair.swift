@@ -41,7 +41,7 @@ extension Verifier {
         var rescued: [ChunkLocation] = []
         func flush() throws {
             guard !writer.isEmpty else { return }
-            let sealed = writer.seal()
+            let sealed = writer.seal(with: store.cipher)
             try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
             rescued += sealed.locations
             writer = PackWriter(capacity: store.config.packSize)
@@ -52,7 +52,7 @@ extension Verifier {
                 let end = Int(location.offset) + Int(location.length)
                 guard end <= data.count else { continue }
                 let blob = data.subdata(in: Int(location.offset)..<end)
-                guard (try? ChunkCodec.decode(blob, expecting: location.id)) != nil else { continue }
+                guard (try? store.chunkCodec.decode(blob, expecting: location.id)) != nil else { continue }
                 writer.append(EncodedChunk(id: location.id, blob: blob, rawLength: Int(location.rawLength)))
                 if writer.byteCount >= store.config.packSize { try flush() }
             }
@@ -69,7 +69,7 @@ extension Verifier {
         try store.catalog.forEachPack { pack, _ in named.insert(pack) }
         var locations: [ChunkLocation] = []
         for pack in try store.listPacks().keys.sorted() where !named.contains(pack) {
-            guard let entries = try? Pack.entries(adapter: store.adapter, packID: pack) else { continue }
+            guard let entries = try? store.packEntries(pack) else { continue }
             locations += entries
         }
         try writeFragment(locations)
@@ -77,7 +77,7 @@ extension Verifier {
 
     private func writeFragment(_ locations: [ChunkLocation]) throws {
         guard !locations.isEmpty else { return }
-        let data = IndexFragment(locations: locations).serialized()
+        let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
         let key = StoreFormat.fragmentKey(Digests.hex(of: data))
         try store.io(key) { try store.adapter.put(key, data: data) }
         try store.catalog.ingest(fragment: key, locations: locations)

@@ -127,7 +127,7 @@ struct Verifier {
         for point in points {
             defer { progress.advanced(by: 1) }
             do {
-                _ = try StoreJSON.manifest(try store.io(point.key) { try store.adapter.get(point.key) }, key: point.key)
+                _ = try StoreJSON.manifest(try store.getOpened(point.key, kind: .manifest), key: point.key)
             } catch {
                 objectDamage[point.id, default: []].append(DamagedObject(key: point.key, reason: "\(error)"))
             }
@@ -213,7 +213,7 @@ struct Verifier {
                 continue
             }
             do {
-                _ = try ChunkCodec.decode(data.subdata(in: Int(location.offset)..<end), expecting: location.id)
+                _ = try store.chunkCodec.decode(data.subdata(in: Int(location.offset)..<end), expecting: location.id)
             } catch StoreError.corrupt(_, let reason) {
                 check.badChunks[location.id] = "chunk \(location.id) in \(key): \(reason)"
             }

@@ -73,7 +73,7 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if var full { try startUpload(full.seal(avoiding: condemned)) }
+        if var full { try startUpload(full.seal(with: store.cipher, avoiding: condemned)) }
         return written
     }
 
@@ -83,7 +83,7 @@ public final class WriteSession: @unchecked Sendable {
     ) throws -> (key: String, digest: String) {
         try StoreFormat.validateName(target)
         let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: target + ".didx")
-        let data = index.serialized()
+        let data = store.sealed(index.serialized(), kind: .diskIndex)
         try store.io(key) { try store.adapter.put(key, data: data) }
         return (key, Digests.hex(of: data))
     }
@@ -92,7 +92,7 @@ public final class WriteSession: @unchecked Sendable {
     public func putPointObject(_ data: Data, vmUUID: String, pointID: String, name: String) throws -> String {
         guard name != StoreFormat.manifestName else { throw StoreError.invalidName(name) }
         let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: name)
-        try store.io(key) { try store.adapter.put(key, data: data) }
+        try store.putSealed(key, data, kind: .pointObject)
         return key
     }
 
@@ -106,13 +106,13 @@ public final class WriteSession: @unchecked Sendable {
             if let failure { throw StoreError.sessionClosed(failure) }
             return takePack(reserveNext: false)
         }
-        if !last.isEmpty { try upload(last.seal(avoiding: condemned)) }
+        if !last.isEmpty { try upload(last.seal(with: store.cipher, avoiding: condemned)) }
         try writeFragment()
         guard lease.isValid else {
             throw StoreError.sessionClosed("its lease \(lease.key) was not renewed in time; GC may have run meanwhile")
         }
         let json = try StoreJSON.encode(manifest)
-        try store.io(manifestKey) { try store.adapter.put(manifestKey, data: json) }
+        try store.putSealed(manifestKey, json, kind: .manifest)
         lease.release()
         try store.catalog.insertPoint(key: manifestKey, manifest: manifest, json: json)
     }
@@ -163,7 +163,7 @@ public final class WriteSession: @unchecked Sendable {
     private func writeFragment() throws {
         let locations = withLock { stored }
         guard !locations.isEmpty else { return }
-        let data = IndexFragment(locations: locations).serialized()
+        let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
         let key = StoreFormat.fragmentKey(Digests.hex(of: data))
         try store.io(key) { try store.adapter.put(key, data: data) }
         try store.catalog.ingest(fragment: key, locations: locations)

@@ -19,10 +19,11 @@ final class ChunkPipelineTests: XCTestCase {
     final class MemorySink: ChunkSink, @unchecked Sendable {
         private let lock = NSLock()
         var chunks: [ChunkID: Data] = [:]
+        let codec = ChunkCodec.plain
         func add(_ chunk: EncodedChunk) throws -> Int {
             lock.withLock {
                 if chunks[chunk.id] != nil { return 0 }
-                chunks[chunk.id] = try? ChunkCodec.decode(chunk.blob, expecting: chunk.id)
+                chunks[chunk.id] = try? codec.decode(chunk.blob, expecting: chunk.id)
                 return chunk.blob.count
             }
         }

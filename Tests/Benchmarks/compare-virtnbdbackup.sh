@@ -59,7 +59,7 @@ measure() {
 }
 
 export VBACKUP_CACHE=$WORK/vb-cache VBACKUP_STORE=$WORK/vb-store
-"$VBACKUP" store init --chunk-size "${CHUNK_KIB:-256}" >/dev/null
+"$VBACKUP" store init --encryption "${ENCRYPTION:-none}" --chunk-size "${CHUNK_KIB:-256}" >/dev/null  # ENCRYPTION=aes-256-gcm needs $VBACKUP_PASSPHRASE
 
 echo "== full backup"
 measure vbackup-full "$VBACKUP" backup $A --json

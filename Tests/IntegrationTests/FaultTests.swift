@@ -202,8 +202,7 @@ final class FaultTests: XCTestCase {
         return decoder
     }
 
-    /// Extra arguments for `store init` (none yet; encryption adds a choice).
-    private var initArguments: [String] { [] }
+    private var initArguments: [String] { ["--encryption", "none"] }
 
     /// Starts a process and SIGKILLs it after `delay` seconds unless it ended first.
     @discardableResult
@@ -258,7 +257,7 @@ final class FaultTests: XCTestCase {
     private func storePoint(_ store: Store, chunks: [Data], id: String) throws -> PointManifest {
         let session = try store.beginSession()
         let ids = try chunks.map { data -> ChunkID in
-            let chunk = data.withUnsafeBytes { ChunkCodec.encode($0) }
+            let chunk = data.withUnsafeBytes { store.chunkCodec.encode($0) }
             _ = try session.add(chunk)
             return chunk.id
         }

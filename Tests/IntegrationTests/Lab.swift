@@ -100,8 +100,15 @@ func runTool(_ path: String, _ arguments: [String], environment: [String: String
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    // Both pipes are drained at once: a child filling one while we wait on the other would block.
+    nonisolated(unsafe) var errData = Data()
+    let errDone = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        errDone.signal()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
+    errDone.wait()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }

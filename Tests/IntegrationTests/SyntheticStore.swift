@@ -43,7 +43,7 @@ final class SyntheticStore {
         var ids: [ChunkID] = []
         for data in chunks {
             if data.allSatisfy({ $0 == 0 }) { ids.append(.zero); continue }
-            let chunk = data.withUnsafeBytes { ChunkCodec.encode($0) }
+            let chunk = data.withUnsafeBytes { store.chunkCodec.encode($0) }
             _ = try session.add(chunk)
             ids.append(chunk.id)
         }

@@ -37,7 +37,7 @@ final class ChunkCodecTests: XCTestCase {
         XCTAssertEqual(chunk.rawLength, data.count)
         XCTAssertLessThan(chunk.blob.count, data.count / 10)
         XCTAssertEqual(chunk.id, ChunkID(hex: "\(chunk.id.hex)"))
-        XCTAssertEqual(try ChunkCodec.decode(chunk.blob, expecting: chunk.id), data)
+        XCTAssertEqual(try ChunkCodec.plain.decode(chunk.blob, expecting: chunk.id), data)
     }
 
     func testIncompressibleChunkIsStoredRaw() throws {
@@ -45,7 +45,7 @@ final class ChunkCodecTests: XCTestCase {
         let chunk = encode(data)
         XCTAssertEqual(chunk.blob.count, data.count + 8, "8-byte header + the raw bytes")
         XCTAssertEqual(chunk.blob[chunk.blob.startIndex + 3], 0, "codec byte 0 = raw")
-        XCTAssertEqual(try ChunkCodec.decode(chunk.blob, expecting: chunk.id), data)
+        XCTAssertEqual(try ChunkCodec.plain.decode(chunk.blob, expecting: chunk.id), data)
     }
 
     func testAnyFlippedByteIsDetectedAsCorruption() throws {
@@ -54,7 +54,7 @@ final class ChunkCodecTests: XCTestCase {
             for position in [0, 3, 5, chunk.blob.count / 2, chunk.blob.count - 1] {
                 var blob = chunk.blob
                 blob[blob.startIndex + position] ^= 0x40
-                XCTAssertThrowsError(try ChunkCodec.decode(blob, expecting: chunk.id), "byte \(position)") { error in
+                XCTAssertThrowsError(try ChunkCodec.plain.decode(blob, expecting: chunk.id), "byte \(position)") { error in
                     guard case StoreError.corrupt = error else { return XCTFail("\(error)") }
                 }
             }
@@ -64,7 +64,7 @@ final class ChunkCodecTests: XCTestCase {
     func testDecodingUnderTheWrongIDIsCorruption() {
         let chunk = encode(Data("a".utf8))
         let other = encode(Data("b".utf8))
-        XCTAssertThrowsError(try ChunkCodec.decode(chunk.blob, expecting: other.id))
+        XCTAssertThrowsError(try ChunkCodec.plain.decode(chunk.blob, expecting: other.id))
     }
 
     func testIDIsTheSHA256OfTheRawBytes() {

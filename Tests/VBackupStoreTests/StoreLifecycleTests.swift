@@ -48,11 +48,11 @@ final class StoreLifecycleTests: XCTestCase {
         let cache = try makeTemporaryDirectory(self, "cache")
         _ = try Store.create(adapter: fixture.adapter, cacheDirectory: cache)
         let config = String(decoding: try fixture.adapter.get("config.json"), as: UTF8.self)
-        let future = config.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2")
+        let future = config.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 3")
         XCTAssertNotEqual(future, config)
         try fixture.adapter.put("config.json", data: Data(future.utf8))
         XCTAssertThrowsError(try Store.open(adapter: fixture.adapter, cacheDirectory: cache)) { error in
-            guard case StoreError.unsupportedVersion(2) = error else { return XCTFail("\(error)") }
+            guard case StoreError.unsupportedVersion(3) = error else { return XCTFail("\(error)") }
         }
     }
 

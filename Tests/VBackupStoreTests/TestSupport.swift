@@ -35,7 +35,11 @@ func compressibleBytes(count: Int, seed: Int) -> Data {
 }
 
 func encode(_ data: Data) -> EncodedChunk {
-    data.withUnsafeBytes { ChunkCodec.encode($0) }
+    encode(data, with: .plain)
+}
+
+func encode(_ data: Data, with codec: ChunkCodec) -> EncodedChunk {
+    data.withUnsafeBytes { codec.encode($0) }
 }
 
 /// A store on a local directory, with its own catalog cache directory.

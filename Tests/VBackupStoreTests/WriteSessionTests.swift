@@ -23,7 +23,7 @@ func backUp(_ store: Store, chunks: [Data], pointID: String, createdAt: Date = D
             ids.append(.zero)
             continue
         }
-        let chunk = encode(data)
+        let chunk = encode(data, with: store.chunkCodec)
         written += try session.add(chunk)
         ids.append(chunk.id)
     }
