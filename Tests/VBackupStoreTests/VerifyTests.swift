@@ -172,4 +172,30 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(report.badObjects.first?.key, key)
         XCTAssertEqual(report.badObjects.first?.movedTo, "quarantine/" + key)
     }
+
+    func testInAnEncryptedStoreVerifyChecksTagsAndGCRepacksSealedBlobs() throws {
+        let fixture = try StoreFixture(self)
+        let store = try makeEncryptedStore(self, fixture)
+        let old = (0..<16).map { pseudoRandomBytes(count: 64 << 10, seed: 700 + UInt64($0)) }
+        let new = old.enumerated().map { $0.offset % 2 == 0 ? $0.element : compressibleBytes(count: 64 << 10, seed: 800 + $0.offset) }
+        let first = try backUp(store, chunks: old, pointID: "p1")
+        let second = try backUp(store, chunks: new, pointID: "p2")
+        XCTAssertTrue(try store.verify().ok)
+
+        try forget(first.manifest, in: store)
+        let gc = try store.collectGarbage()
+        XCTAssertGreaterThan(gc.packsRepacked + gc.packsDeleted, 0)
+        try assertRestores(store, second, new)
+
+        let victim = try XCTUnwrap(second.index.chunks.first { !$0.isZero })
+        let location = try XCTUnwrap(try store.catalog.locations(of: victim).first)
+        try flipByte(fixture, key: StoreFormat.packKey(location.pack), at: Int(location.offset) + 20)
+        let report = try store.verify()
+        XCTAssertEqual(report.damaged.map(\.pointID), ["p2"])
+        XCTAssertEqual(report.damaged.first?.chunks.map(\.id), [victim.hex])
+        XCTAssertTrue(report.damaged.first?.chunks.first?.reason.contains("authentication") ?? false, "\(report.damaged)")
+        _ = try backUp(store, chunks: new, pointID: "p3")
+        XCTAssertEqual(try store.verify().healed, ["p2"])
+        try assertRestores(store, second, new)
+    }
 }
