@@ -37,8 +37,12 @@ measure() {
   echo "$kib" > "$WORK/results/$label.kib"
 }
 
-# vb STORE COMMAND...: vbackup on STORE with its own catalog cache (STORE-cache).
-vb() { local store=$1; shift; VBACKUP_STORE=$store VBACKUP_CACHE=$store-cache "$VBACKUP" "$@"; }
+# measure_vbackup LABEL STORE ARGS...: measures vbackup on STORE with its catalog cache STORE-cache
+# (the cache vbackup-storebench filled, as on the host that made the backups).
+measure_vbackup() {
+  local label=$1 store=$2; shift 2
+  measure "$label" env VBACKUP_STORE="$store" VBACKUP_CACHE="$store-cache" "$VBACKUP" "$@"
+}
 sizeof() { du -sb "$1" | cut -f1; }
 
 echo "== 1. verify throughput: vbackup verify vs restic check --read-data ($(restic version | cut -d' ' -f1-2))"
@@ -59,7 +63,7 @@ sizeof "$WORK/vb" > "$WORK/results/vb.bytes"
 sizeof "$WORK/restic" > "$WORK/results/restic.bytes"
 for cache in cold warm; do
   [ $cache = cold ] && drop_caches
-  measure vbackup-verify-$cache vb "$WORK/vb" verify --json
+  measure_vbackup vbackup-verify-$cache "$WORK/vb" verify --json
   [ $cache = cold ] && drop_caches
   measure restic-check-$cache restic -r "$WORK/restic" check --read-data
 done
@@ -68,21 +72,24 @@ echo "== 2. GC and verify of $MILLION chunks"
 measure million-build env VBACKUP_CACHE="$WORK/million-cache" "$STOREBENCH" million --store "$WORK/million" --chunks "$MILLION"
 sizeof "$WORK/million" > "$WORK/results/million-before.bytes"
 drop_caches
-measure million-gc-dry-run vb "$WORK/million" gc --dry-run --json
-measure million-gc vb "$WORK/million" gc --json
+measure_vbackup million-gc-dry-run "$WORK/million" gc --dry-run --json
+measure_vbackup million-gc "$WORK/million" gc --json
 sizeof "$WORK/million" > "$WORK/results/million-after.bytes"
 drop_caches
-measure million-verify vb "$WORK/million" verify --no-repair --json
-rm -rf "$WORK/million" "$WORK/million-cache"
+measure_vbackup million-verify "$WORK/million" verify --no-repair --json
+# A host that shares the store but has no catalog yet loads the whole chunk index first.
+measure million-gc-new-host env VBACKUP_STORE="$WORK/million" VBACKUP_CACHE="$WORK/million-new-host-cache" \
+  "$VBACKUP" gc --dry-run --json
+rm -rf "$WORK/million" "$WORK/million-cache" "$WORK/million-new-host-cache"
 
 echo "== 3. verify and GC as points accumulate (one VM, 256 MiB disk, 2 % churn per point; cold cache)"
 for n in $STEPS; do
   measure points-build-$n env VBACKUP_CACHE="$WORK/points-cache" "$STOREBENCH" points --store "$WORK/points" --count "$n"
   sizeof "$WORK/points" > "$WORK/results/points-$n.bytes"
   drop_caches
-  measure points-verify-$n vb "$WORK/points" verify --json --no-repair
+  measure_vbackup points-verify-$n "$WORK/points" verify --json --no-repair
   drop_caches
-  measure points-gc-$n vb "$WORK/points" gc --dry-run --json
+  measure_vbackup points-gc-$n "$WORK/points" gc --dry-run --json
 done
 
 python3 - "$WORK/results" "$STEPS" <<'PY'
@@ -114,6 +121,7 @@ for cache in ("cold", "warm"):
 print(f"stores built in: vbackup import {secs('store-import'):.1f} s, restic backup {secs('restic-backup'):.1f} s")
 
 built, dry, gc, verify = bench("million-build"), out("million-gc-dry-run"), out("million-gc"), out("million-verify")
+fresh = out("million-gc-new-host")
 before, after = int(text("million-before.bytes")), int(text("million-after.bytes"))
 print()
 print(f"2. store of {built['distinctChunks']:,} chunks ({built['chunkSize'] >> 10} KiB chunks, {built['packSize'] >> 10} KiB packs, "
@@ -127,7 +135,9 @@ print(f"{'gc':<22} {secs('million-gc'):>9.2f} {rss('million-gc'):>13.0f}   "
       f"< 60 s: {target(secs('million-gc'), 60)}, < 500 MiB: {target(rss('million-gc'), 500)}")
 print(f"{'verify --no-repair':<22} {secs('million-verify'):>9.2f} {rss('million-verify'):>13.0f}   "
       f"{verify['chunksChecked']:,} chunks, {verify['packsChecked']:,} packs, {verify['bytesRead'] / MB:.0f} MB, "
-      f"{verify['megabytesPerSecond']:.0f} MB/s, ok={verify['ok']}")
+      f"{verify['megabytesPerSecond']:.0f} MB/s, {verify['chunksChecked'] / secs('million-verify'):,.0f} chunks/s, ok={verify['ok']}")
+print(f"{'gc --dry-run, no catalog':<22} {secs('million-gc-new-host'):>9.2f} {rss('million-gc-new-host'):>13.0f}   "
+      f"another host: loads the chunk index from the store first ({fresh['seconds']:.1f} s of it is gc itself)")
 
 print()
 print("3. cost as points accumulate (cold cache): time should follow unique data, not points x disk size")

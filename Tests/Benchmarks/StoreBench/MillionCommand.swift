@@ -1,4 +1,5 @@
 import Foundation
+import VBackupModel
 import VBackupStore
 
 /// `million`: a store of at least `--chunks` distinct small chunks over a few points, then the

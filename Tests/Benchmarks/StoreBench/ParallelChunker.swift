@@ -14,6 +14,8 @@ final class ParallelChunker: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Chunk ids by job index; each index is written by the one thread that took the job.
+    private let ids: UnsafeMutableBufferPointer<ChunkID>
     private var next = 0
     private var totals = Totals()
     private var failure: Error?
@@ -24,26 +26,29 @@ final class ParallelChunker: @unchecked Sendable {
         _ jobs: [Job], chunkSize: Int, session: WriteSession,
         fill: @escaping @Sendable (Job, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> (ids: [ChunkID], totals: Totals) {
-        let chunker = ParallelChunker()
-        let ids = UnsafeMutableBufferPointer<ChunkID>.allocate(capacity: jobs.count)
-        ids.initialize(repeating: .zero)
-        defer { ids.deallocate() }
+        let chunker = ParallelChunker(count: jobs.count)
         let group = DispatchGroup()
         for _ in 0..<max(1, ProcessInfo.processInfo.activeProcessorCount) {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
-                chunker.work(jobs, chunkSize: chunkSize, session: session, ids: ids, fill: fill)
+                chunker.work(jobs, chunkSize: chunkSize, session: session, fill: fill)
             }
         }
         group.wait()
         if let failure = chunker.failure { throw failure }
-        return (Array(ids), chunker.totals)
+        return (Array(chunker.ids), chunker.totals)
     }
 
+    private init(count: Int) {
+        ids = .allocate(capacity: count)
+        ids.initialize(repeating: .zero)
+    }
+
+    deinit { ids.deallocate() }
+
     private func work<Job>(
-        _ jobs: [Job], chunkSize: Int, session: WriteSession, ids: UnsafeMutableBufferPointer<ChunkID>,
-        fill: (Job, UnsafeMutableRawBufferPointer) throws -> Int
+        _ jobs: [Job], chunkSize: Int, session: WriteSession, fill: (Job, UnsafeMutableRawBufferPointer) throws -> Int
     ) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
@@ -55,7 +60,7 @@ final class ParallelChunker: @unchecked Sendable {
                 if ChunkCodec.isAllZero(chunk) { continue }  // ids start as .zero
                 let encoded = ChunkCodec.encode(chunk)
                 let written = try session.add(encoded)
-                ids[index] = encoded.id  // each index is written by one thread only
+                ids[index] = encoded.id
                 mine.dataBytes += length
                 if written > 0 { mine.chunksNew += 1; mine.bytesStored += written } else { mine.chunksReused += 1 }
             } catch {
