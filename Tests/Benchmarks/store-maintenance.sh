@@ -45,6 +45,7 @@ measure_vbackup() {
 }
 sizeof() { du -sb "$1" | cut -f1; }
 
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 echo "== 1. verify throughput: vbackup verify vs restic check --read-data ($(restic version | cut -d' ' -f1-2))"
 raw=$WORK/image.raw
 set +o pipefail   # the generators below end on SIGPIPE by design
@@ -92,9 +93,9 @@ for n in $STEPS; do
   measure_vbackup points-gc-$n "$WORK/points" gc --dry-run --json
 done
 
-python3 - "$WORK/results" "$STEPS" <<'PY'
+python3 - "$WORK/results" "$STEPS" "$(nproc)" "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import json, os, sys
-results, steps = sys.argv[1], [int(s) for s in sys.argv[2].split()]
+results, steps, cores, load_start, load_end = sys.argv[1], [int(s) for s in sys.argv[2].split()], *sys.argv[3:]
 def text(name): return open(os.path.join(results, name)).read().strip()
 def secs(label): return float(text(f"{label}.secs"))
 def rss(label): return int(text(f"{label}.kib")) / 1024
@@ -104,6 +105,8 @@ MB, MiB, GiB = 1e6, 1 << 20, 1 << 30
 
 image, vb_bytes, restic_bytes = (int(text(n)) for n in ("image.bytes", "vb.bytes", "restic.bytes"))
 print()
+print(f"host: {cores} cores, 1-minute load average {load_start} at the start, {load_end} at the end "
+      "(anything else running on the host slows both tools alike)")
 print(f"1. verify throughput ({image / MiB:.0f} MiB image; stored: vbackup {vb_bytes / MiB:.0f} MiB, restic {restic_bytes / MiB:.0f} MiB)")
 print(f"{'':<30} {'vbackup verify':>16} {'restic check':>16} {'ratio':>7}")
 def row(name, vb, rs, fmt="{:>16.1f}"):
