@@ -16,6 +16,7 @@ STOREBENCH=$(realpath "${2:?usage: $0 path/to/vbackup path/to/vbackup-storebench
 WORK=${STORE_BENCH_DIR:-/var/tmp/vbackup-store-bench}
 MILLION=${MILLION_CHUNKS:-1000000}
 STEPS=${POINT_STEPS:-25 50 100 200}
+REPEAT=${REPEAT:-3}
 export RESTIC_PASSWORD=vbackup-bench RESTIC_CACHE_DIR=$WORK/restic-cache
 
 cleanup() { rm -rf "$WORK"; }
@@ -25,23 +26,41 @@ mkdir -p "$WORK/results"
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
-# measure LABEL COMMAND...: runs it under GNU time; prints seconds and peak RSS and keeps them
-# (results/LABEL.secs, .kib) with its stdout (results/LABEL.out).
+# measure [--cold] [--best] LABEL COMMAND...: runs it under GNU time and prints and keeps
+# (results/LABEL.secs, .kib, .out) its seconds, peak RSS and stdout. --cold drops the page cache
+# first; --best runs it $REPEAT times and keeps the fastest run (other work on a shared host
+# only ever adds time) and the highest peak RSS. Only commands that change nothing may repeat.
 measure() {
-  local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" > "$WORK/results/$label.out" 2> "$WORK/results/$label.err" \
-    || { echo "$label failed:"; cat "$WORK/results/$label.err"; exit 1; }
-  read -r secs kib < "$WORK/time.out"
-  printf '  %-34s %8.2f s   peak RSS %6d MiB\n' "$label" "$secs" $((kib / 1024))
-  echo "$secs" > "$WORK/results/$label.secs"
-  echo "$kib" > "$WORK/results/$label.kib"
+  local cold=0 runs=1
+  while [[ $1 == --* ]]; do
+    case $1 in --cold) cold=1 ;; --best) runs=$REPEAT ;; esac
+    shift
+  done
+  local label=$1 best="" peak=0 secs kib; shift
+  for _ in $(seq 1 "$runs"); do
+    [ $cold = 1 ] && drop_caches
+    /usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" > "$WORK/run.out" 2> "$WORK/run.err" \
+      || { echo "$label failed:"; cat "$WORK/run.err"; exit 1; }
+    read -r secs kib < "$WORK/time.out"
+    (( kib > peak )) && peak=$kib
+    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$secs
+      mv "$WORK/run.out" "$WORK/results/$label.out"
+    fi
+  done
+  printf '  %-30s %8.2f s   peak RSS %6d MiB%s\n' "$label" "$best" $((peak / 1024)) \
+    "$([ "$runs" -gt 1 ] && echo "   (best of $runs)")"
+  echo "$best" > "$WORK/results/$label.secs"
+  echo "$peak" > "$WORK/results/$label.kib"
 }
 
 # measure_vbackup LABEL STORE ARGS...: measures vbackup on STORE with its catalog cache STORE-cache
 # (the cache vbackup-storebench filled, as on the host that made the backups).
 measure_vbackup() {
+  local flags=()
+  while [[ $1 == --* ]]; do flags+=("$1"); shift; done
   local label=$1 store=$2; shift 2
-  measure "$label" env VBACKUP_STORE="$store" VBACKUP_CACHE="$store-cache" "$VBACKUP" "$@"
+  measure "${flags[@]}" "$label" env VBACKUP_STORE="$store" VBACKUP_CACHE="$store-cache" "$VBACKUP" "$@"
 }
 sizeof() { du -sb "$1" | cut -f1; }
 
@@ -63,23 +82,20 @@ rm -f "$raw"
 sizeof "$WORK/vb" > "$WORK/results/vb.bytes"
 sizeof "$WORK/restic" > "$WORK/results/restic.bytes"
 for cache in cold warm; do
-  [ $cache = cold ] && drop_caches
-  measure_vbackup vbackup-verify-$cache "$WORK/vb" verify --json
-  [ $cache = cold ] && drop_caches
-  measure restic-check-$cache restic -r "$WORK/restic" check --read-data
+  flags=(--best); [ $cache = cold ] && flags+=(--cold)
+  measure_vbackup "${flags[@]}" vbackup-verify-$cache "$WORK/vb" verify --json
+  measure "${flags[@]}" restic-check-$cache restic -r "$WORK/restic" check --read-data
 done
 
 echo "== 2. GC and verify of $MILLION chunks"
 measure million-build env VBACKUP_CACHE="$WORK/million-cache" "$STOREBENCH" million --store "$WORK/million" --chunks "$MILLION"
 sizeof "$WORK/million" > "$WORK/results/million-before.bytes"
-drop_caches
-measure_vbackup million-gc-dry-run "$WORK/million" gc --dry-run --json
-measure_vbackup million-gc "$WORK/million" gc --json
+measure_vbackup --cold --best million-gc-dry-run "$WORK/million" gc --dry-run --json
+measure_vbackup --cold million-gc "$WORK/million" gc --json
 sizeof "$WORK/million" > "$WORK/results/million-after.bytes"
-drop_caches
-measure_vbackup million-verify "$WORK/million" verify --no-repair --json
+measure_vbackup --cold --best million-verify "$WORK/million" verify --no-repair --json
 # A host that shares the store but has no catalog yet loads the whole chunk index first.
-measure million-gc-new-host env VBACKUP_STORE="$WORK/million" VBACKUP_CACHE="$WORK/million-new-host-cache" \
+measure --cold million-gc-new-host env VBACKUP_STORE="$WORK/million" VBACKUP_CACHE="$WORK/million-new-host-cache" \
   "$VBACKUP" gc --dry-run --json
 rm -rf "$WORK/million" "$WORK/million-cache" "$WORK/million-new-host-cache"
 
@@ -87,15 +103,13 @@ echo "== 3. verify and GC as points accumulate (one VM, 256 MiB disk, 2 % churn 
 for n in $STEPS; do
   measure points-build-$n env VBACKUP_CACHE="$WORK/points-cache" "$STOREBENCH" points --store "$WORK/points" --count "$n"
   sizeof "$WORK/points" > "$WORK/results/points-$n.bytes"
-  drop_caches
-  measure_vbackup points-verify-$n "$WORK/points" verify --json --no-repair
-  drop_caches
-  measure_vbackup points-gc-$n "$WORK/points" gc --dry-run --json
+  measure_vbackup --cold --best points-verify-$n "$WORK/points" verify --json --no-repair
+  measure_vbackup --cold --best points-gc-$n "$WORK/points" gc --dry-run --json
 done
 
-python3 - "$WORK/results" "$STEPS" "$(nproc)" "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+python3 - "$WORK/results" "$STEPS" "$(nproc)" "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" "$REPEAT" <<'PY'
 import json, os, sys
-results, steps, cores, load_start, load_end = sys.argv[1], [int(s) for s in sys.argv[2].split()], *sys.argv[3:]
+results, steps, cores, load_start, load_end, repeat = sys.argv[1], [int(s) for s in sys.argv[2].split()], *sys.argv[3:]
 def text(name): return open(os.path.join(results, name)).read().strip()
 def secs(label): return float(text(f"{label}.secs"))
 def rss(label): return int(text(f"{label}.kib")) / 1024
@@ -106,7 +120,7 @@ MB, MiB, GiB = 1e6, 1 << 20, 1 << 30
 image, vb_bytes, restic_bytes = (int(text(n)) for n in ("image.bytes", "vb.bytes", "restic.bytes"))
 print()
 print(f"host: {cores} cores, 1-minute load average {load_start} at the start, {load_end} at the end "
-      "(anything else running on the host slows both tools alike)")
+      f"; times of commands that change nothing are the best of {repeat} runs, peak RSS the highest")
 print(f"1. verify throughput ({image / MiB:.0f} MiB image; stored: vbackup {vb_bytes / MiB:.0f} MiB, restic {restic_bytes / MiB:.0f} MiB)")
 print(f"{'':<30} {'vbackup verify':>16} {'restic check':>16} {'ratio':>7}")
 def row(name, vb, rs, fmt="{:>16.1f}"):
@@ -130,16 +144,16 @@ print()
 print(f"2. store of {built['distinctChunks']:,} chunks ({built['chunkSize'] >> 10} KiB chunks, {built['packSize'] >> 10} KiB packs, "
       f"{built['points']} points, {built['pointsForgotten']} forgotten; built in {secs('million-build'):.0f} s)")
 def target(value, limit): return "ok" if value < limit else "MISSED"
-print(f"{'':<22} {'seconds':>9} {'peak RSS MiB':>13}   result")
-print(f"{'gc --dry-run':<22} {secs('million-gc-dry-run'):>9.2f} {rss('million-gc-dry-run'):>13.0f}   "
+print(f"{'':<26} {'seconds':>9} {'peak RSS MiB':>13}   result")
+print(f"{'gc --dry-run':<26} {secs('million-gc-dry-run'):>9.2f} {rss('million-gc-dry-run'):>13.0f}   "
       f"{dry['liveChunks']:,} live chunks, would free {dry['packsDeleted']:,} packs")
-print(f"{'gc':<22} {secs('million-gc'):>9.2f} {rss('million-gc'):>13.0f}   "
+print(f"{'gc':<26} {secs('million-gc'):>9.2f} {rss('million-gc'):>13.0f}   "
       f"freed {gc['packsDeleted']:,} packs, {gc['bytesFreed'] / MiB:.0f} MiB ({before / MiB:.0f} -> {after / MiB:.0f} MiB); "
       f"< 60 s: {target(secs('million-gc'), 60)}, < 500 MiB: {target(rss('million-gc'), 500)}")
-print(f"{'verify --no-repair':<22} {secs('million-verify'):>9.2f} {rss('million-verify'):>13.0f}   "
+print(f"{'verify --no-repair':<26} {secs('million-verify'):>9.2f} {rss('million-verify'):>13.0f}   "
       f"{verify['chunksChecked']:,} chunks, {verify['packsChecked']:,} packs, {verify['bytesRead'] / MB:.0f} MB, "
       f"{verify['megabytesPerSecond']:.0f} MB/s, {verify['chunksChecked'] / secs('million-verify'):,.0f} chunks/s, ok={verify['ok']}")
-print(f"{'gc --dry-run, no catalog':<22} {secs('million-gc-new-host'):>9.2f} {rss('million-gc-new-host'):>13.0f}   "
+print(f"{'gc --dry-run, no catalog':<26} {secs('million-gc-new-host'):>9.2f} {rss('million-gc-new-host'):>13.0f}   "
       f"another host: loads the chunk index from the store first ({fresh['seconds']:.1f} s of it is gc itself)")
 
 print()
