@@ -119,8 +119,8 @@ MB, MiB, GiB = 1e6, 1 << 20, 1 << 30
 
 image, vb_bytes, restic_bytes = (int(text(n)) for n in ("image.bytes", "vb.bytes", "restic.bytes"))
 print()
-print(f"host: {cores} cores, 1-minute load average {load_start} at the start, {load_end} at the end "
-      f"; times of commands that change nothing are the best of {repeat} runs, peak RSS the highest")
+print(f"host: {cores} cores, 1-minute load average {load_start} at the start, {load_end} at the end. "
+      f"Times of commands that change nothing: best of {repeat} runs; peak RSS: the highest.")
 print(f"1. verify throughput ({image / MiB:.0f} MiB image; stored: vbackup {vb_bytes / MiB:.0f} MiB, restic {restic_bytes / MiB:.0f} MiB)")
 print(f"{'':<30} {'vbackup verify':>16} {'restic check':>16} {'ratio':>7}")
 def row(name, vb, rs, fmt="{:>16.1f}"):
