@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench bench-store
 
 setup:
 	bash .ci/setup-host
@@ -20,3 +20,9 @@ test: setup
 bench: setup
 	swift build -c release --product vbackup
 	bash Tests/Benchmarks/compare-virtnbdbackup.sh .build/release/vbackup
+
+# Verify and GC: throughput against restic, a million-chunk GC, cost as points accumulate.
+bench-store: setup
+	swift build -c release --product vbackup
+	swift build -c release --product vbackup-storebench
+	bash Tests/Benchmarks/store-maintenance.sh .build/release/vbackup .build/release/vbackup-storebench

@@ -60,6 +60,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
+        .executableTarget(name: "vbackup-storebench", dependencies: ["VBackupStore", "LocalStorage", "VBackupModel"], path: "Tests/Benchmarks/StoreBench"),
 
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
         .testTarget(name: "VBackupPolicyTests", dependencies: ["VBackupPolicy"]),
