@@ -178,31 +178,30 @@ extension Catalog {
                 sql: "SELECT id, offset, length, rawLength FROM chunk WHERE pack = ? ORDER BY offset")
             return try Row.fetchAll(statement, arguments: [pack]).map { row in
                 ChunkLocation(
-                    id: ChunkID(bytes: row[0] as Data), pack: pack, offset: UInt64(row[1] as Int64),
+                    id: ChunkID(data: row[0] as Data), pack: pack, offset: UInt64(row[1] as Int64),
                     length: UInt32(row[2] as Int64), rawLength: UInt32(row[3] as Int64))
             }
         }
     }
 
-    /// Calls `body` with every pack the index names and its chunks, one pack at a time, so
-    /// memory holds one pack's rows, not the whole index.
-    func forEachPack(_ body: (String, [ChunkLocation]) throws -> Void) throws {
+    /// Calls `body` with every pack the index names and the ids of its chunks, one pack at a
+    /// time. Reads only the `chunk_pack` index (no lookup into the table per row), which is
+    /// what makes GC's and verify's scans of a million chunks take a second, not several.
+    func forEachPackIDs(_ body: (String, [ChunkID]) throws -> Void) throws {
         try read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT pack, id, offset, length, rawLength FROM chunk ORDER BY pack")
+            let rows = try Row.fetchCursor(db, sql: "SELECT pack, id FROM chunk INDEXED BY chunk_pack ORDER BY pack")
             var current: String?
-            var chunks: [ChunkLocation] = []
+            var ids: [ChunkID] = []
             while let row = try rows.next() {
                 let pack: String = row[0]
                 if pack != current {
-                    if let current { try body(current, chunks) }
+                    if let current { try body(current, ids) }
                     current = pack
-                    chunks.removeAll(keepingCapacity: true)
+                    ids.removeAll(keepingCapacity: true)
                 }
-                chunks.append(ChunkLocation(
-                    id: ChunkID(bytes: row[1] as Data), pack: pack, offset: UInt64(row[2] as Int64),
-                    length: UInt32(row[3] as Int64), rawLength: UInt32(row[4] as Int64)))
+                ids.append(ChunkID(data: row[1] as Data))
             }
-            if let current { try body(current, chunks) }
+            if let current { try body(current, ids) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The identity of a chunk: the SHA-256 of its raw bytes (32 bytes).
 ///
 /// Stored as four words so that hashing and comparing, which dedup does for every chunk,
@@ -21,6 +23,20 @@ public struct ChunkID: Hashable, Sendable, CustomStringConvertible {
             default: w3 |= bits
             }
         }
+    }
+
+    /// From 32 bytes in memory, as SQLite and pack trailers hand them over (word loads, no
+    /// per-byte loop: GC and verify build millions of ids).
+    init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == 32, "a chunk id is 32 bytes, got \(raw.count)")
+        w0 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    init(data: Data) {
+        self = data.withUnsafeBytes { ChunkID(raw: $0) }
     }
 
     public init?(hex: String) {

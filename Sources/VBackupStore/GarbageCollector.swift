@@ -157,17 +157,19 @@ struct GarbageCollector {
         progress.phase("scanning packs", total: sizes.count)
         var dead: Set<String> = [], indexed: Set<String> = []
         var partly: [PartlyUsedPack] = []
-        try store.catalog.forEachPack { pack, chunks in
+        var mixed: [String] = []
+        try store.catalog.forEachPackIDs { pack, ids in
             indexed.insert(pack)
             guard sizes[pack] != nil, !pending.contains(pack) else { return }
-            let liveChunks = chunks.filter { live.chunks.contains($0.id) }
-            if liveChunks.isEmpty {
-                dead.insert(pack)
-            } else if liveChunks.count < chunks.count {
-                let deadBytes = chunks.reduce(0) { $0 + Int($1.length) } - liveChunks.reduce(0) { $0 + Int($1.length) }
-                partly.append(PartlyUsedPack(pack: pack, live: liveChunks, deadBytes: deadBytes))
-            }
+            let liveCount = ids.reduce(0) { $0 + (live.chunks.contains($1) ? 1 : 0) }
+            if liveCount == 0 { dead.insert(pack) } else if liveCount < ids.count { mixed.append(pack) }
             progress.advanced(by: 1)
+        }
+        for pack in mixed {
+            let chunks = try store.catalog.chunks(inPack: pack)
+            let liveChunks = chunks.filter { live.chunks.contains($0.id) }
+            let deadBytes = chunks.reduce(0) { $0 + Int($1.length) } - liveChunks.reduce(0) { $0 + Int($1.length) }
+            partly.append(PartlyUsedPack(pack: pack, live: liveChunks, deadBytes: deadBytes))
         }
         dead.formUnion(sizes.keys.filter { !indexed.contains($0) })
         return (dead.subtracting(pending), partly)

@@ -66,7 +66,7 @@ extension Verifier {
     private func reindexUnnamedPacks() throws {
         try store.refresh()
         var named: Set<String> = []
-        try store.catalog.forEachPack { pack, _ in named.insert(pack) }
+        try store.catalog.forEachPackIDs { pack, _ in named.insert(pack) }
         var locations: [ChunkLocation] = []
         for pack in try store.listPacks().keys.sorted() where !named.contains(pack) {
             guard let entries = try? store.packEntries(pack) else { continue }

@@ -150,13 +150,13 @@ struct Verifier {
     ) throws -> (packs: [String], forced: Set<String>, located: Set<ChunkID>, missing: Set<String>) {
         let stored = try store.listPacks()
         var packs: [String] = [], forced: Set<String> = [], located: Set<ChunkID> = [], missing: Set<String> = []
-        try store.catalog.forEachPack { pack, chunks in
-            let named = chunks.filter { referenced.contains($0.id) }
+        try store.catalog.forEachPackIDs { pack, ids in
+            let named = ids.filter { referenced.contains($0) }
             guard !named.isEmpty else { return }
             guard stored[pack] != nil else { missing.insert(pack); return }
             packs.append(pack)
-            for chunk in named { located.insert(chunk.id) }
-            if named.contains(where: { mustCheck.contains($0.id) }) { forced.insert(pack) }
+            located.formUnion(named)
+            if named.contains(where: { mustCheck.contains($0) }) { forced.insert(pack) }
         }
         return (packs, forced, located, missing)
     }

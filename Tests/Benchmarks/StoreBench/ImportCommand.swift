@@ -22,7 +22,7 @@ enum ImportCommand {
         let started = monotonicSeconds()
         let session = try store.beginSession()
         let positions = Array(0..<((size + chunkSize - 1) / chunkSize))
-        let (ids, totals) = try ParallelChunker.store(positions, chunkSize: chunkSize, session: session) { position, buffer in
+        let (ids, totals) = try ParallelChunker.store(positions, chunkSize: chunkSize, session: session, codec: store.chunkCodec) { position, buffer in
             let length = min(chunkSize, size - position * chunkSize)
             try readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), at: position * chunkSize)
             return length

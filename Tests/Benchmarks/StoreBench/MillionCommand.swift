@@ -28,7 +28,7 @@ enum MillionCommand {
             let numbers = k == 0 ? Array(0..<(2 * step)) : Array(((k + 1) * step)..<((k + 2) * step))
             let session = try store.beginSession()
             let (ids, totals) = try ParallelChunker.store(
-                numbers.map { UInt64($0) }, chunkSize: store.config.chunkSize, session: session
+                numbers.map { UInt64($0) }, chunkSize: store.config.chunkSize, session: session, codec: store.chunkCodec
             ) { number, buffer in
                 ChunkContent.numbered(buffer, number: number)
                 return buffer.count

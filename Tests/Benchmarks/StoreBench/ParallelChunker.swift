@@ -2,7 +2,7 @@ import Foundation
 import VBackupStore
 
 /// Fills, hashes, compresses and stores chunks on several threads, like the backup engine's
-/// pipeline: each thread owns one buffer, `ChunkCodec.encode` runs outside any lock and
+/// pipeline: each thread owns one buffer, the store's codec runs outside any lock and
 /// `WriteSession.add` is thread-safe. All-zero chunks become `ChunkID.zero` and are not stored.
 final class ParallelChunker: @unchecked Sendable {
     /// What the chunks cost: bytes of new blobs written, new and reused chunks.
@@ -23,7 +23,7 @@ final class ParallelChunker: @unchecked Sendable {
     /// Encodes and adds the chunks `jobs` names; `fill(job, buffer)` writes job's bytes into a
     /// `chunkSize` buffer and returns how many it wrote. Returns the ids in job order.
     static func store<Job: Sendable>(
-        _ jobs: [Job], chunkSize: Int, session: WriteSession,
+        _ jobs: [Job], chunkSize: Int, session: WriteSession, codec: ChunkCodec,
         fill: @escaping @Sendable (Job, UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> (ids: [ChunkID], totals: Totals) {
         let chunker = ParallelChunker(count: jobs.count)
@@ -32,7 +32,7 @@ final class ParallelChunker: @unchecked Sendable {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
-                chunker.work(jobs, chunkSize: chunkSize, session: session, fill: fill)
+                chunker.work(jobs, chunkSize: chunkSize, session: session, codec: codec, fill: fill)
             }
         }
         group.wait()
@@ -48,7 +48,7 @@ final class ParallelChunker: @unchecked Sendable {
     deinit { ids.deallocate() }
 
     private func work<Job>(
-        _ jobs: [Job], chunkSize: Int, session: WriteSession, fill: (Job, UnsafeMutableRawBufferPointer) throws -> Int
+        _ jobs: [Job], chunkSize: Int, session: WriteSession, codec: ChunkCodec, fill: (Job, UnsafeMutableRawBufferPointer) throws -> Int
     ) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
@@ -58,7 +58,7 @@ final class ParallelChunker: @unchecked Sendable {
                 let length = try fill(jobs[index], buffer)
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
                 if ChunkCodec.isAllZero(chunk) { continue }  // ids start as .zero
-                let encoded = ChunkCodec.encode(chunk)
+                let encoded = codec.encode(chunk)
                 let written = try session.add(encoded)
                 ids[index] = encoded.id
                 mine.dataBytes += length

@@ -27,7 +27,7 @@ enum PointsCommand {
         for k in existing.count..<max(count, existing.count) {
             let changed = previous == nil ? Array(0..<positions) : churned(point: k, positions: positions, percent: churn)
             let session = try store.beginSession()
-            let (ids, written) = try ParallelChunker.store(changed, chunkSize: chunkSize, session: session) { position, buffer in
+            let (ids, written) = try ParallelChunker.store(changed, chunkSize: chunkSize, session: session, codec: store.chunkCodec) { position, buffer in
                 fill(buffer, position: position, version: k, chunkSize: chunkSize, diskSize: diskSize)
             }
             var chunks = previous ?? Array(repeating: .zero, count: positions)
