@@ -21,30 +21,39 @@ struct PointsCommand: ParsableCommand {
             let store = try global.openStore()
             let points = try store.listPoints(vm: vm)
             let protected = try store.protectedPointIDs()
+            let damaged = try store.damagedPointIDs()
+            for (key, reason) in try store.unreadableObjects().sorted(by: { $0.key < $1.key }) {
+                FileHandle.standardError.write(Data("vbackup: warning: \(key) is unreadable (\(reason)); run vbackup verify\n".utf8))
+            }
             if json {
-                return try JSONOutput.print(points.map { ListedPoint(summary: PointSummary($0), protected: protected.contains($0.id)) })
+                return try JSONOutput.print(points.map {
+                    ListedPoint(summary: PointSummary($0), protected: protected.contains($0.id), damaged: damaged.contains($0.id))
+                })
             }
             let rows = points.map { point -> [String] in
                 let modes = point.disks.map { "\($0.target):\($0.mode.rawValue)" }.joined(separator: ",")
                 return [point.id, point.vmName, Human.date(point.createdAt), modes, point.consistency.rawValue,
                         Human.bytes(point.logicalSize), Human.bytes(point.bytesRead), Human.bytes(point.bytesStored),
-                        protected.contains(point.id) ? "yes" : ""]
+                        protected.contains(point.id) ? "yes" : "", damaged.contains(point.id) ? "DAMAGED" : ""]
             }
-            print(Human.table(["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW", "PROTECTED"], rows))
+            print(Human.table(["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW", "PROTECTED", "VERIFY"], rows))
         }
     }
 }
 
-/// A point in `points --json`: the `PointSummary` fields plus `"protected": true|false`.
+/// A point in `points --json`: the `PointSummary` fields plus `"protected"` and `"damaged"`
+/// (marked by verify and not healed since).
 struct ListedPoint: Encodable {
     var summary: PointSummary
     var protected: Bool
+    var damaged: Bool
 
-    private enum CodingKeys: String, CodingKey { case protected }
+    private enum CodingKeys: String, CodingKey { case protected, damaged }
 
     func encode(to encoder: any Encoder) throws {
         try summary.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(protected, forKey: .protected)
+        try container.encode(damaged, forKey: .damaged)
     }
 }

@@ -117,10 +117,33 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(Set(report.damaged.map(\.pointID)).contains(second.id))
         XCTAssertTrue(Set(report.damaged.map(\.pointID)).isSubset(of: [first.id, second.id]))
 
+        let listed = try runTool(vbackupBinary, ["points", "--json", "--store", storePath.path], environment: environment)
+        let flags = (try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])?
+            .reduce(into: [String: Bool]()) { $0[$1["id"] as! String] = $1["damaged"] as? Bool }
+        XCTAssertEqual(flags?[second.id], true, "points shows the damage verify marked")
         let restore = try runTool(vbackupBinary, ["restore", "vm", vm.domain.name, "--point", second.id, "--store", storePath.path,
                                                   "--to", lab.root.appendingPathComponent("refused").path], environment: environment)
         XCTAssertEqual(restore.status, 1)
         XCTAssertTrue(restore.err.contains("damaged") && restore.err.contains("vda bytes"), restore.err)
+
+        // --allow-damaged writes what is intact, zeros where chunks are lost, and lists those.
+        let partial = lab.root.appendingPathComponent("partial").path
+        let allowed = try runTool(vbackupBinary, ["restore", "vm", vm.domain.name, "--point", second.id, "--store", storePath.path,
+                                                  "--to", partial, "--format", "raw", "--allow-damaged", "--json"], environment: environment)
+        XCTAssertEqual(allowed.status, 3, allowed.err)
+        let result = try decoder.decode(RestoreResult.self, from: Data(allowed.out.utf8))
+        let expectedRanges = report.damaged.first { $0.pointID == second.id }!.chunks.flatMap { chunk in
+            chunk.ranges.map { "\($0.offset)+\($0.length)" }
+        }
+        XCTAssertEqual(Set(result.damaged.map { "\($0.offset)+\($0.length)" }), Set(expectedRanges))
+        let reference = try Data(contentsOf: URL(fileURLWithPath: references["vda"]!))
+        var restored = try Data(contentsOf: URL(fileURLWithPath: result.disks[0].path))
+        for range in result.damaged {
+            let span = Int(range.offset)..<Int(range.offset + range.length)
+            XCTAssertTrue(restored[span].allSatisfy { $0 == 0 }, "lost range \(range) reads as zeros")
+            restored.replaceSubrange(span, with: reference[span])
+        }
+        XCTAssertTrue(restored == reference, "everything else is restored exactly")
 
         let heal = try runTool(vbackupBinary, ["backup", vm.domain.name, "--store", storePath.path, "--json"], environment: environment)
         XCTAssertEqual(heal.status, 0, heal.err)
@@ -182,6 +205,7 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(points.status, 0, points.err)
         let listed = try JSONSerialization.jsonObject(with: Data(points.out.utf8)) as? [[String: Any]]
         XCTAssertEqual(listed?.compactMap { $0["id"] as? String }, [second.id], "the unreadable point is left out")
+        XCTAssertTrue(points.err.contains("warning: \(manifestKey) is unreadable"), points.err)
         for (point, key) in [(first.id, manifestKey), (second.id, second.disks[0].indexKey)] {
             let restore = try runTool(vbackupBinary, ["restore", "vm", vm.domain.name, "--point", point, "--store", lab.storePath.path,
                                                       "--to", lab.root.appendingPathComponent("r-\(point)").path], environment: fresh)
