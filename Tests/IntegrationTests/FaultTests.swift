@@ -159,7 +159,8 @@ final class FaultTests: XCTestCase {
     func testABackupThatFillsTheDiskFailsCleanlyAndGCReclaimsItsSpace() throws {
         let mount = lab.root.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        XCTAssertEqual(try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.path]).status, 0)
+        let mounted = try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.path])
+        guard mounted.status == 0 else { throw XCTSkip("cannot mount a small tmpfs here: \(mounted.err)") }
         defer { _ = try? runTool("/bin/umount", ["-l", mount.path]) }
         let storePath = mount.appendingPathComponent("store")
         XCTAssertEqual(try runTool(vbackupBinary, ["store", "init", "--store", storePath.path] + initArguments, environment: environment).status, 0)
