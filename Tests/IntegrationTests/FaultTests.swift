@@ -26,11 +26,13 @@ final class FaultTests: XCTestCase {
         try vm.write("vda", offset: 0, length: 16 * .mib, from: random)
         var points = [try backupWithRawReference(vm, tag: "start")]
         var generator = SystemRandomNumberGenerator()
+        var window = 1.5, killed = 0
         for attempt in 0..<20 {
             try vm.write("vda", offset: UInt64(attempt % 10) * 8 * .mib, length: 2 * .mib, pattern: UInt8(0x20 + attempt))
-            let delay = Double.random(in: 0...1.2, using: &generator)
+            let delay = Double.random(in: 0...window, using: &generator)
             let args = ["backup", vm.domain.name, "--store", lab.storePath.path] + (attempt % 3 == 0 ? ["--full"] : [])
-            _ = try runAndKill(vbackupBinary, args, after: delay)
+            // A backup that finished before its kill narrows the window, so the kills land mid-run.
+            if try runAndKill(vbackupBinary, args, after: delay) { killed += 1 } else { window = max(0.1, delay * 0.8) }
 
             let verify = try vbackup(["verify", "--json"])
             XCTAssertEqual(verify.status, 0, "attempt \(attempt) (killed after \(delay) s): \(verify.out) \(verify.err)")
@@ -38,6 +40,7 @@ final class FaultTests: XCTestCase {
             for (point, references) in points { try assertStoreHolds(point, references) }
             points.append(try backupWithRawReference(vm, tag: "after-\(attempt)"))
         }
+        XCTAssertGreaterThanOrEqual(killed, 12, "most kills landed while the backup ran")
         // The last points through the real restore command too.
         for (point, references) in points.suffix(2) {
             let target = lab.root.appendingPathComponent("restore-\(point.id)").path
@@ -55,6 +58,7 @@ final class FaultTests: XCTestCase {
                                      cacheDirectory: lab.root.appendingPathComponent("gc-cache"), chunkSize: 16 << 10, packSize: 32 << 10)
         var kept: [String: [Data]] = [:]
         var generator = SystemRandomNumberGenerator()
+        var window = 0.6, killed = 0
         for round in 0..<10 {
             var forgotten: [PointManifest] = []
             for point in 0..<6 {
@@ -66,13 +70,15 @@ final class FaultTests: XCTestCase {
                 try store.adapter.delete(StoreFormat.manifestKey(vmUUID: manifest.vmUUID, pointID: manifest.id))
             }
             let args = ["gc", "--store", storePath.path]
-            _ = try runAndKill(vbackupBinary, args, after: Double.random(in: 0...0.6, using: &generator))
+            let delay = Double.random(in: 0...window, using: &generator)
+            if try runAndKill(vbackupBinary, args, after: delay) { killed += 1 } else { window = max(0.05, delay * 0.8) }
 
             let verify = try runTool(vbackupBinary, ["verify", "--json", "--no-repair", "--store", storePath.path], environment: environment)
             XCTAssertEqual(verify.status, 0, "round \(round): \(verify.out) \(verify.err)")
             try store.refresh()
             for (id, chunks) in kept { try assertPoint(store, id: id, holds: chunks) }
         }
+        XCTAssertGreaterThanOrEqual(killed, 5, "most kills landed while GC ran")
         let finish = try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment)
         XCTAssertEqual(finish.status, 0, finish.err)
         let report = try decoder.decode(GCReport.self, from: Data(finish.out.utf8))
@@ -229,9 +235,10 @@ final class FaultTests: XCTestCase {
 
     private var initArguments: [String] { ["--encryption", "none"] }
 
-    /// Starts a process and SIGKILLs it after `delay` seconds unless it ended first.
+    /// Starts a process and SIGKILLs it after `delay` seconds; returns whether the kill ended
+    /// it (false: it had finished by itself).
     @discardableResult
-    private func runAndKill(_ path: String, _ arguments: [String], after delay: Double) throws -> Int32 {
+    private func runAndKill(_ path: String, _ arguments: [String], after delay: Double) throws -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -242,7 +249,7 @@ final class FaultTests: XCTestCase {
         usleep(useconds_t(delay * 1_000_000))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        return process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
     }
 
     /// Pauses the VM, runs `body` (a backup), copies each disk as raw while still paused.
