@@ -7,6 +7,7 @@
 # after the same 64 MiB of scattered guest writes, the restore of the latest point, the store
 # size and peak memory. Usage: compare-virtnbdbackup.sh PATH/TO/vbackup
 set -euo pipefail
+source "$(dirname "$0")/mixed-data.sh"
 VBACKUP=$(realpath "${1:?usage: $0 path/to/vbackup}")
 WORK=/var/lib/libvirt/images/vbackup-bench
 VIRSH="virsh -q -c qemu:///system"
@@ -25,15 +26,7 @@ mkdir -p "$WORK"/{vb-store,vb-cache,vnb-backup,vb-restore,vnb-restore}
 
 echo "== preparing 1 GiB of mixed data on a 2 GiB disk"
 raw=$WORK/source.raw
-truncate -s 2G "$raw"
-set +o pipefail   # the generators below end on SIGPIPE by design
-head -c 256M /dev/urandom | dd of="$raw" bs=1M seek=0 conv=notrunc status=none
-head -c 192M /dev/urandom | base64 -w 120 | head -c 256M | dd of="$raw" bs=1M seek=400 conv=notrunc status=none
-find /usr/lib/x86_64-linux-gnu -name '*.so*' -type f -size +100k 2>/dev/null | xargs cat 2>/dev/null | head -c 256M \
-  | dd of="$raw" bs=1M seek=800 conv=notrunc status=none
-yes "2026-11-21T01:00:00Z host kernel: [ 1234.5678] eth0: link up, 1000 Mbps, full duplex, flow control rx/tx" \
-  | head -c 256M | dd of="$raw" bs=1M seek=1300 conv=notrunc status=none
-set -o pipefail
+write_mixed_data "$raw"
 for vm in $A $B; do
   qemu-img convert -O qcow2 -o compat=1.1 "$raw" "$WORK/$vm.qcow2"
   cat > "$WORK/$vm.xml" <<XML

@@ -6,6 +6,7 @@
 # include unlocking the key with scrypt). CPU time is the steadier number on a busy machine.
 # Usage: encryption-cost.sh PATH/TO/vbackup
 set -euo pipefail
+source "$(dirname "$0")/mixed-data.sh"
 VBACKUP=$(realpath "${1:?usage: $0 path/to/vbackup}")
 WORK=/var/lib/libvirt/images/vbackup-encryption-bench
 VIRSH="virsh -q -c qemu:///system"
@@ -23,15 +24,7 @@ mkdir -p "$WORK"
 
 echo "== preparing 1 GiB of mixed data on a 2 GiB disk"
 raw=$WORK/source.raw
-truncate -s 2G "$raw"
-set +o pipefail   # the generators below end on SIGPIPE by design
-head -c 256M /dev/urandom | dd of="$raw" bs=1M seek=0 conv=notrunc status=none
-head -c 192M /dev/urandom | base64 -w 120 | head -c 256M | dd of="$raw" bs=1M seek=400 conv=notrunc status=none
-find /usr/lib/x86_64-linux-gnu -name '*.so*' -type f -size +100k 2>/dev/null | xargs cat 2>/dev/null | head -c 256M \
-  | dd of="$raw" bs=1M seek=800 conv=notrunc status=none
-yes "2026-11-21T01:00:00Z host kernel: [ 1234.5678] eth0: link up, 1000 Mbps, full duplex, flow control rx/tx" \
-  | head -c 256M | dd of="$raw" bs=1M seek=1300 conv=notrunc status=none
-set -o pipefail
+write_mixed_data "$raw"
 qemu-img convert -O qcow2 -o compat=1.1 "$raw" "$WORK/$VM.qcow2"
 rm -f "$raw"
 cat > "$WORK/$VM.xml" <<XML

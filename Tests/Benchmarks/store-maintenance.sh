@@ -11,6 +11,7 @@
 # Every number is measured in this run; the stores come from vbackup-storebench, which writes
 # through the real store API. Usage: store-maintenance.sh PATH/TO/vbackup PATH/TO/vbackup-storebench
 set -euo pipefail
+source "$(dirname "$0")/mixed-data.sh"
 VBACKUP=$(realpath "${1:?usage: $0 path/to/vbackup path/to/vbackup-storebench}")
 STOREBENCH=$(realpath "${2:?usage: $0 path/to/vbackup path/to/vbackup-storebench}")
 WORK=${STORE_BENCH_DIR:-/var/tmp/vbackup-store-bench}
@@ -67,13 +68,7 @@ sizeof() { du -sb "$1" | cut -f1; }
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 echo "== 1. verify throughput: vbackup verify vs restic check --read-data ($(restic version | cut -d' ' -f1-2))"
 raw=$WORK/image.raw
-set +o pipefail   # the generators below end on SIGPIPE by design
-head -c 256M /dev/urandom > "$raw"
-head -c 192M /dev/urandom | base64 -w 120 | head -c 256M >> "$raw"
-find /usr/lib/x86_64-linux-gnu -name '*.so*' -type f -size +100k 2>/dev/null | sort | xargs cat 2>/dev/null | head -c 256M >> "$raw"
-yes "2026-11-21T01:00:00Z host kernel: [ 1234.5678] eth0: link up, 1000 Mbps, full duplex, flow control rx/tx" \
-  | head -c 256M >> "$raw"
-set -o pipefail
+write_mixed_data "$raw" compact
 echo "$(sizeof "$raw")" > "$WORK/results/image.bytes"
 measure store-import env VBACKUP_CACHE="$WORK/vb-cache" "$STOREBENCH" import --store "$WORK/vb" --file "$raw" --vm image
 restic -r "$WORK/restic" init -q > /dev/null
