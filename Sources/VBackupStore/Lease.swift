@@ -29,8 +29,11 @@ struct LeaseHolder: Codable, Sendable {
     }
 
     /// Whether the holder may still write. `modified` is the object's time as the storage saw it.
+    ///
+    /// "This host" needs the same boot id *and* host name: containers on one kernel share the
+    /// boot id but not the pid namespace, and must judge each other by lease time.
     func isAlive(modified: Date?, now: Date = Date()) -> Bool {
-        if bootID == ThisHost.bootID && !bootID.isEmpty {
+        if bootID == ThisHost.bootID && !bootID.isEmpty && host == ProcessInfo.processInfo.hostName {
             return ThisHost.processStart(pid) == processStart
         }
         let last = max(renewedAt, modified ?? renewedAt)

@@ -104,8 +104,9 @@ struct Verifier {
 
     private func selectPoints() throws -> [(id: String, key: String, manifest: PointManifest)] {
         var points = try store.catalog.pointEntries().map { entry in
-            (id: "", key: entry.key, manifest: try StoreJSON.manifest(Data(entry.json.utf8), key: entry.key))
-        }.map { (id: $0.manifest.id, key: $0.key, manifest: $0.manifest) }
+            let manifest = try StoreJSON.manifest(Data(entry.json.utf8), key: entry.key)
+            return (id: manifest.id, key: entry.key, manifest: manifest)
+        }
         if let ids = options.pointIDs {
             let known = Set(points.map(\.id))
             if let unknown = ids.first(where: { !known.contains($0) }) { _ = try store.point(id: unknown) }
