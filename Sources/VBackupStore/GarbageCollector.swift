@@ -122,7 +122,7 @@ struct GarbageCollector {
             // New packs first (orphans until their fragment exists), then the record condemning
             // the old ones, then the fragment: a crash at any step leaves only garbage that the
             // next run removes, never two indexed copies.
-            let repacked = try Repacker(store: store, avoiding: pending.union(dead), progress: progress).run(toRepack)
+            let repacked = try Repacker.repack(toRepack, store: store, avoiding: pending.union(dead), progress: progress)
             dead.formUnion(repacked.replaced)
             report.packsRepacked = repacked.replaced.count
             report.bytesRepacked = repacked.bytesCopied

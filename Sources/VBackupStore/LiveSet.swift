@@ -34,35 +34,4 @@ extension Store {
             progress.advanced(by: 1)
         }
     }
-
-    /// Rewrites the index fragments that name `packs` without them (replacement first, then the
-    /// old fragment is deleted), so no host's catalog offers chunks from those packs again.
-    func dropFromIndex(packs: Set<String>) throws {
-        guard !packs.isEmpty else { return }
-        let fragments = try catalog.fragments(naming: packs)
-        for key in fragments.sorted() {
-            let data = try io(key) { try adapter.get(key) }
-            let fragment = try io(key) { try IndexFragment(serialized: opened(data, kind: .indexFragment)) }
-            let kept = fragment.locations.filter { !packs.contains($0.pack) }
-            if !kept.isEmpty {
-                let replacement = sealed(IndexFragment(locations: kept).serialized(), kind: .indexFragment)
-                let newKey = StoreFormat.fragmentKey(Digests.hex(of: replacement))
-                try io(newKey) { try adapter.put(newKey, data: replacement) }
-                try catalog.ingest(fragment: newKey, locations: kept)
-            }
-            try io(key) { try adapter.delete(key) }
-        }
-        try catalog.forget(fragments: fragments, packs: packs)
-    }
-
-    /// Every stored pack and its size.
-    func listPacks() throws -> [String: Int] {
-        let listed = try io("packs/") { try adapter.list(prefix: "packs/") }
-        var packs: [String: Int] = [:]
-        for object in listed where object.key.hasSuffix(".pack") {
-            let name = object.key.split(separator: "/").last!.dropLast(".pack".count)
-            packs[String(name)] = object.size
-        }
-        return packs
-    }
 }

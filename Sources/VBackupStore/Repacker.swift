@@ -7,17 +7,19 @@ struct PartlyUsedPack: Sendable {
     var deadBytes: Int
 }
 
-/// Copies the live chunks of partly used packs into new packs, blob for blob (no re-encoding,
-/// so encrypted stores need no key here), checking each blob before it is copied: a corrupt
-/// blob is never laundered into a fresh pack (that pack is left for verify).
+/// Copies chunks out of old packs into new ones, blob for blob (no re-encoding, so encrypted
+/// stores need no key here), checking each blob before it is copied so a corrupt blob is never
+/// laundered into a fresh pack. GC uses it to repack partly used packs, verify's repair to
+/// rescue the intact chunks of a bad pack.
 struct Repacker {
     let store: Store
     /// Pack names the new packs must not take (condemned or about to be).
     let avoiding: Set<String>
-    let progress: any MaintenanceProgress
+    private var writer: PackWriter
+    private(set) var result = Result()
 
     struct Result {
-        /// Old packs whose live chunks now have copies in `newPacks`.
+        /// Old packs whose chunks (all those asked for) now have copies in `newPacks`.
         var replaced: Set<String> = []
         var newPacks: [String: Int] = [:]
         var locations: [ChunkLocation] = []
@@ -25,48 +27,66 @@ struct Repacker {
 
         /// Writes the fragment naming the new packs and ingests it.
         func index(into store: Store) throws {
-            guard !locations.isEmpty else { return }
-            let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
-            let key = StoreFormat.fragmentKey(Digests.hex(of: data))
-            try store.io(key) { try store.adapter.put(key, data: data) }
-            try store.catalog.ingest(fragment: key, locations: locations)
+            try store.putFragment(locations)
         }
     }
 
-    func run(_ packs: [PartlyUsedPack]) throws -> Result {
-        var result = Result()
-        guard !packs.isEmpty else { return result }
+    init(store: Store, avoiding: Set<String>) {
+        self.store = store
+        self.avoiding = avoiding
+        writer = Self.newWriter(store)
+    }
+
+    /// Repacks partly used packs: a pack is copied only if every live blob in it checks out
+    /// (otherwise it stays, for verify to deal with).
+    static func repack(
+        _ packs: [PartlyUsedPack], store: Store, avoiding: Set<String>, progress: any MaintenanceProgress
+    ) throws -> Result {
+        var repacker = Repacker(store: store, avoiding: avoiding)
+        guard !packs.isEmpty else { return repacker.result }
         progress.phase("repacking", total: packs.count)
-        var writer = PackWriter(capacity: store.config.packSize + store.config.chunkSize)
-        func flush() throws {
-            guard !writer.isEmpty else { return }
-            let sealed = writer.seal(with: store.cipher, avoiding: avoiding)
-            try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
-            result.newPacks[sealed.id] = sealed.data.count
-            result.locations += sealed.locations
-            writer = PackWriter(capacity: store.config.packSize + store.config.chunkSize)
-        }
         for candidate in packs {
-            defer { progress.advanced(by: 1) }
-            let key = StoreFormat.packKey(candidate.pack)
-            guard let data = try? store.adapter.get(key) else { continue }
-            var blobs: [EncodedChunk] = []
-            for location in candidate.live {
-                let end = Int(location.offset) + Int(location.length)
-                guard end <= data.count else { break }
-                let blob = data.subdata(in: Int(location.offset)..<end)
-                guard (try? store.chunkCodec.decode(blob, expecting: location.id)) != nil else { break }
-                blobs.append(EncodedChunk(id: location.id, blob: blob, rawLength: Int(location.rawLength)))
-            }
-            guard blobs.count == candidate.live.count else { continue }
-            for blob in blobs {
-                writer.append(blob)
-                result.bytesCopied += blob.blob.count
-                if writer.byteCount >= store.config.packSize { try flush() }
-            }
-            result.replaced.insert(candidate.pack)
+            try repacker.copy(candidate.live, from: candidate.pack, requireAll: true)
+            progress.advanced(by: 1)
         }
+        return try repacker.finish()
+    }
+
+    /// Copies the blobs at `locations` of `pack` that check out; with `requireAll`, none
+    /// unless all do. The pack counts as replaced when all were copied.
+    mutating func copy(_ locations: [ChunkLocation], from pack: String, requireAll: Bool) throws {
+        guard let data = try? store.adapter.get(StoreFormat.packKey(pack)) else { return }
+        var blobs: [EncodedChunk] = []
+        for location in locations {
+            guard case .success(let blob) = store.checkBlob(at: location, in: data) else { continue }
+            blobs.append(EncodedChunk(id: location.id, blob: blob, rawLength: Int(location.rawLength)))
+        }
+        let complete = blobs.count == locations.count
+        guard complete || !requireAll else { return }
+        for blob in blobs {
+            writer.append(blob)
+            result.bytesCopied += blob.blob.count
+            if writer.byteCount >= store.config.packSize { try flush() }
+        }
+        if complete { result.replaced.insert(pack) }
+    }
+
+    /// Writes the last pack; the copies are not indexed until `Result.index(into:)`.
+    mutating func finish() throws -> Result {
         try flush()
         return result
+    }
+
+    private mutating func flush() throws {
+        guard !writer.isEmpty else { return }
+        let sealed = writer.seal(with: store.cipher, avoiding: avoiding)
+        try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
+        result.newPacks[sealed.id] = sealed.data.count
+        result.locations += sealed.locations
+        writer = Self.newWriter(store)
+    }
+
+    private static func newWriter(_ store: Store) -> PackWriter {
+        PackWriter(capacity: store.config.packSize + store.config.chunkSize)
     }
 }

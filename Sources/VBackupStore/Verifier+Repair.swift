@@ -34,31 +34,14 @@ extension Verifier {
         for id in findings.report.healed { try store.clearDamage(pointID: id) }
     }
 
-    /// Copies every blob of the bad packs that still decodes into new packs, indexed by a new
-    /// fragment, so moving a pack aside loses only its bad chunks.
+    /// Copies every blob of the bad packs that still checks out into new packs, indexed by a
+    /// new fragment, so moving a pack aside loses only its bad chunks.
     private func rescueGoodChunks(of packs: Set<String>) throws {
-        var writer = PackWriter(capacity: store.config.packSize)
-        var rescued: [ChunkLocation] = []
-        func flush() throws {
-            guard !writer.isEmpty else { return }
-            let sealed = writer.seal(with: store.cipher)
-            try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
-            rescued += sealed.locations
-            writer = PackWriter(capacity: store.config.packSize)
-        }
+        var copier = Repacker(store: store, avoiding: [])
         for pack in packs.sorted() {
-            guard let data = try? store.adapter.get(StoreFormat.packKey(pack)) else { continue }
-            for location in try store.catalog.chunks(inPack: pack) {
-                let end = Int(location.offset) + Int(location.length)
-                guard end <= data.count else { continue }
-                let blob = data.subdata(in: Int(location.offset)..<end)
-                guard (try? store.chunkCodec.decode(blob, expecting: location.id)) != nil else { continue }
-                writer.append(EncodedChunk(id: location.id, blob: blob, rawLength: Int(location.rawLength)))
-                if writer.byteCount >= store.config.packSize { try flush() }
-            }
+            try copier.copy(try store.catalog.chunks(inPack: pack), from: pack, requireAll: false)
         }
-        try flush()
-        try writeFragment(rescued)
+        try copier.finish().index(into: store)
     }
 
     /// Index entries for packs that no fragment names (their fragment was unreadable), from
@@ -72,15 +55,7 @@ extension Verifier {
             guard let entries = try? store.packEntries(pack) else { continue }
             locations += entries
         }
-        try writeFragment(locations)
-    }
-
-    private func writeFragment(_ locations: [ChunkLocation]) throws {
-        guard !locations.isEmpty else { return }
-        let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
-        let key = StoreFormat.fragmentKey(Digests.hex(of: data))
-        try store.io(key) { try store.adapter.put(key, data: data) }
-        try store.catalog.ingest(fragment: key, locations: locations)
+        try store.putFragment(locations)
     }
 
     /// Moves an object under `quarantine/` (copy, then delete), recording where it went.

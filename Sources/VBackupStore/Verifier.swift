@@ -208,15 +208,8 @@ struct Verifier {
         check.hashMatches = Digests.hex(of: data) == pack
         for location in try store.catalog.chunks(inPack: pack) {
             check.chunks += 1
-            let end = Int(location.offset) + Int(location.length)
-            guard end <= data.count else {
-                check.badChunks[location.id] = "chunk \(location.id) lies past the end of \(key)"
-                continue
-            }
-            do {
-                _ = try store.chunkCodec.decode(data.subdata(in: Int(location.offset)..<end), expecting: location.id)
-            } catch StoreError.corrupt(_, let reason) {
-                check.badChunks[location.id] = "chunk \(location.id) in \(key): \(reason)"
+            if case .failure(let error) = store.checkBlob(at: location, in: data) {
+                check.badChunks[location.id] = "\(error) (in \(key))"
             }
         }
         return check

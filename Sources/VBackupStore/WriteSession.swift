@@ -161,12 +161,7 @@ public final class WriteSession: @unchecked Sendable {
 
     /// Writes the index fragment, then lets the catalog offer its chunks for dedup.
     private func writeFragment() throws {
-        let locations = withLock { stored }
-        guard !locations.isEmpty else { return }
-        let data = store.sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
-        let key = StoreFormat.fragmentKey(Digests.hex(of: data))
-        try store.io(key) { try store.adapter.put(key, data: data) }
-        try store.catalog.ingest(fragment: key, locations: locations)
+        try store.putFragment(withLock { stored })
     }
 
     /// Hands over the open pack and starts a fresh one. Caller holds the lock.
