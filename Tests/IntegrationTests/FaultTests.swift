@@ -51,45 +51,6 @@ final class FaultTests: XCTestCase {
         }
     }
 
-    func testGCKilledAtRandomMomentsNeverLosesAPointAndTheNextRunFinishes() throws {
-        // Small packs, so GC has hundreds to delete and is interrupted in the middle.
-        let storePath = lab.root.appendingPathComponent("gc-store")
-        let store = try Store.create(adapter: LocalStorageAdapter(root: storePath, create: true),
-                                     cacheDirectory: lab.root.appendingPathComponent("gc-cache"), chunkSize: 16 << 10, packSize: 32 << 10)
-        var kept: [String: [Data]] = [:]
-        var generator = SystemRandomNumberGenerator()
-        var window = 0.6, killed = 0
-        for round in 0..<10 {
-            var forgotten: [PointManifest] = []
-            for point in 0..<6 {
-                let chunks = (0..<48).map { uniqueChunk(round: round, point: point, index: $0) }
-                let manifest = try storePoint(store, chunks: chunks, id: "r\(round)p\(point)")
-                if point % 3 == 0 { kept[manifest.id] = chunks } else { forgotten.append(manifest) }
-            }
-            for manifest in forgotten {
-                try store.adapter.delete(StoreFormat.manifestKey(vmUUID: manifest.vmUUID, pointID: manifest.id))
-            }
-            let args = ["gc", "--store", storePath.path]
-            let delay = Double.random(in: 0...window, using: &generator)
-            if try runAndKill(vbackupBinary, args, after: delay) { killed += 1 } else { window = max(0.05, delay * 0.8) }
-
-            let verify = try runTool(vbackupBinary, ["verify", "--json", "--no-repair", "--store", storePath.path], environment: environment)
-            XCTAssertEqual(verify.status, 0, "round \(round): \(verify.out) \(verify.err)")
-            try store.refresh()
-            for (id, chunks) in kept { try assertPoint(store, id: id, holds: chunks) }
-        }
-        XCTAssertGreaterThanOrEqual(killed, 5, "most kills landed while GC ran")
-        let finish = try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment)
-        XCTAssertEqual(finish.status, 0, finish.err)
-        let report = try decoder.decode(GCReport.self, from: Data(finish.out.utf8))
-        XCTAssertEqual(report.packsPending, 0)
-        let again = try decoder.decode(GCReport.self, from: Data(
-            try runTool(vbackupBinary, ["gc", "--json", "--store", storePath.path], environment: environment).out.utf8))
-        XCTAssertEqual(again.packsDeleted, 0, "everything forgotten is gone")
-        try store.refresh()
-        for (id, chunks) in kept { try assertPoint(store, id: id, holds: chunks) }
-    }
-
     func testTenRottenPacksAreFoundNamedAndHealedByTheNextBackup() throws {
         // One pack per chunk, so ten flipped packs are ten distinct damaged chunks.
         let storePath = lab.root.appendingPathComponent("rot-store")
@@ -284,44 +245,6 @@ final class FaultTests: XCTestCase {
                 XCTAssertTrue(actual == expected, "point \(point.id) \(disk.target) chunk \(position) differs", file: file, line: line)
             }
         }
-    }
-
-    private func storePoint(_ store: Store, chunks: [Data], id: String) throws -> PointManifest {
-        let session = try store.beginSession()
-        let ids = try chunks.map { data -> ChunkID in
-            let chunk = data.withUnsafeBytes { store.chunkCodec.encode($0) }
-            _ = try session.add(chunk)
-            return chunk.id
-        }
-        let uuid = "7a7a7a7a-0000-4000-8000-000000000001"
-        let disk = try session.putDiskIndex(DiskIndex(virtualSize: UInt64(chunks.count * store.config.chunkSize), chunkSize: store.config.chunkSize, chunks: ids),
-                                            vmUUID: uuid, pointID: id, target: "vda")
-        let manifest = PointManifest(
-            id: id, vmName: "synthetic", vmUUID: uuid, createdAt: Date(), finishedAt: Date(), consistency: .shutoff,
-            consistencyNote: nil, host: "test", domainXML: "<domain/>", nvramKey: nil, nvramPath: nil,
-            disks: [PointDisk(target: "vda", sourcePath: "/dev/null", format: "raw", virtualSize: UInt64(chunks.count * store.config.chunkSize),
-                              chunkSize: store.config.chunkSize, mode: .full, fullReason: nil, checkpoint: nil, basePoint: nil,
-                              indexKey: disk.key, indexDigest: disk.digest, bytesRead: 0, bytesStored: 0, dataBytes: 0,
-                              chunksNew: 0, chunksReused: 0)])
-        try session.commit(manifest)
-        return manifest
-    }
-
-    private func assertPoint(_ store: Store, id: String, holds chunks: [Data], file: StaticString = #filePath, line: UInt = #line) throws {
-        let point = try store.point(id: id)
-        let index = try store.readDiskIndex(point.disks[0])
-        for (position, chunk) in index.chunks.enumerated() {
-            XCTAssertEqual(try store.readChunk(chunk), chunks[position], "\(id) chunk \(position)", file: file, line: line)
-        }
-    }
-
-    /// 16 KiB unlike any other chunk of the test: a header, then bytes from a counter.
-    private func uniqueChunk(round: Int, point: Int, index: Int) -> Data {
-        var state = UInt64(round * 1_000_000 + point * 1000 + index) &* 0x9E37_79B9_7F4A_7C15 | 1
-        return Data((0..<(16 << 10)).map { _ in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        })
     }
 
     private func randomFile(mib: Int) throws -> String {

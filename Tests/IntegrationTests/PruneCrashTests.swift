@@ -30,28 +30,14 @@ final class PruneCrashTests: XCTestCase {
         }
     }
 
-    /// Starts `vbackup prune` on the store and returns the running process.
-    private func startPrune(_ fixture: SyntheticStore) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: vbackupBinary)
-        process.arguments = ["prune", "--store", fixture.storePath.path] + rules
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["VBACKUP_CACHE": fixture.cliCache.path, "TZ": "UTC", "VBACKUP_CONFIG": "/nonexistent"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     func testSIGKILLAtRandomMomentsLeavesAConsistentStore() throws {
         // One undisturbed run on its own store, to learn how long a prune takes here.
         let reference = try storeOf150Points()
         let expected = try plannedKeep(reference).count
         let started = Date()
-        let full = try startPrune(reference)
-        full.waitUntilExit()
+        let full = try reference.vbackup(["prune"] + rules)
         let runtime = Date().timeIntervalSince(started)
-        XCTAssertEqual(full.terminationStatus, 0)
+        XCTAssertEqual(full.status, 0)
         XCTAssertEqual(try reference.verifyEveryPoint().count, expected)
 
         // Kill delays are random in [0, window]. A run that finished before its kill shrinks the
@@ -63,11 +49,7 @@ final class PruneCrashTests: XCTestCase {
             let keep = try plannedKeep(fixture)
             XCTAssertEqual(keep.count, expected)
             let delay = Double.random(in: 0...window)
-            let process = try startPrune(fixture)
-            Thread.sleep(forTimeInterval: delay)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            let killed = process.terminationReason == .uncaughtSignal
+            let killed = try fixture.runAndKill(["prune"] + rules, after: delay)
             if !killed { window = max(delay, 0.01) }
 
             let listed = try fixture.vbackup(["points", "--json"])

@@ -21,13 +21,14 @@ final class SyntheticStore {
     /// Each point's disk content, chunk by chunk.
     private(set) var chunksByPoint: [String: [Data]] = [:]
 
-    init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("vbackup-prune-\(UUID().uuidString.prefix(8))")
+    /// Small packs give GC many to delete, so a kill lands in the middle of its work.
+    init(packSize: Int = 128 << 10) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("vbackup-synthetic-\(UUID().uuidString.prefix(8))")
         storePath = root.appendingPathComponent("store")
         cliCache = root.appendingPathComponent("cli-cache")
         store = try Store.create(adapter: LocalStorageAdapter(root: storePath, create: true),
                                  cacheDirectory: root.appendingPathComponent("cache"),
-                                 chunkSize: Self.chunkSize, packSize: 128 << 10)
+                                 chunkSize: Self.chunkSize, packSize: packSize)
     }
 
     func cleanup() { try? FileManager.default.removeItem(at: root) }
@@ -36,9 +37,17 @@ final class SyntheticStore {
     /// point of the VM, a zero chunk, two of its own) and an NVRAM object.
     @discardableResult
     func addPoint(_ vm: VM, at createdAt: Date, seed: Int) throws -> PointManifest {
+        try addPoint(vm, at: createdAt, chunks: [
+            Self.bytes(seed: vm.uuid.utf8.reduce(7) { $0 &* 31 &+ Int($1) } & 0xFFFF), Data(count: Self.chunkSize),
+            Self.bytes(seed: seed * 2 + 1), Self.bytes(seed: seed * 2 + 2),
+        ])
+    }
+
+    /// Commits a point of `vm` whose one disk holds `chunks` (each `chunkSize` bytes), and an
+    /// NVRAM object.
+    @discardableResult
+    func addPoint(_ vm: VM, at createdAt: Date, chunks: [Data]) throws -> PointManifest {
         let id = Store.newPointID(at: createdAt)
-        let chunks = [Self.bytes(seed: vm.uuid.utf8.reduce(7) { $0 &* 31 &+ Int($1) } & 0xFFFF), Data(count: Self.chunkSize),
-                      Self.bytes(seed: seed * 2 + 1), Self.bytes(seed: seed * 2 + 2)]
         let session = try store.beginSession()
         var ids: [ChunkID] = []
         for data in chunks {
@@ -47,7 +56,7 @@ final class SyntheticStore {
             _ = try session.add(chunk)
             ids.append(chunk.id)
         }
-        let index = DiskIndex(virtualSize: UInt64(4 * Self.chunkSize), chunkSize: Self.chunkSize, chunks: ids)
+        let index = DiskIndex(virtualSize: UInt64(chunks.count * Self.chunkSize), chunkSize: Self.chunkSize, chunks: ids)
         let disk = try session.putDiskIndex(index, vmUUID: vm.uuid, pointID: id, target: "vda")
         let nvram = try session.putPointObject(Self.nvram(id), vmUUID: vm.uuid, pointID: id, name: "nvram")
         let manifest = PointManifest(
@@ -58,7 +67,7 @@ final class SyntheticStore {
                 target: "vda", sourcePath: "/images/\(vm.name).qcow2", format: "qcow2", virtualSize: index.virtualSize,
                 chunkSize: Self.chunkSize, mode: .full, fullReason: nil, checkpoint: nil, basePoint: nil,
                 indexKey: disk.key, indexDigest: disk.digest, bytesRead: index.virtualSize, bytesStored: 0,
-                dataBytes: 0, chunksNew: 3, chunksReused: 0)])
+                dataBytes: 0, chunksNew: ids.filter { !$0.isZero }.count, chunksReused: 0)])
         try session.commit(manifest)
         chunksByPoint[id] = chunks
         return manifest
@@ -87,30 +96,28 @@ final class SyntheticStore {
         return ids
     }
 
-    /// Runs `vbackup` on this store with its own cache, in UTC.
+    /// The CLI's environment: its own cache, UTC, no host config file.
+    var environment: [String: String] { ["VBACKUP_CACHE": cliCache.path, "TZ": "UTC", "VBACKUP_CONFIG": "/nonexistent"] }
+
+    /// Runs `vbackup` on this store to completion.
     func vbackup(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try runToolCapturingFiles(vbackupBinary, arguments + ["--store", storePath.path],
-                                  environment: ["VBACKUP_CACHE": cliCache.path, "TZ": "UTC", "VBACKUP_CONFIG": "/nonexistent"])
+        try runTool(vbackupBinary, arguments + ["--store", storePath.path], environment: environment)
     }
 
-    /// Like `runTool`, but the output goes to files: `runTool` reads stderr to its end before
-    /// stdout, so a child that prints more than a pipe holds (64 KiB) to stdout blocks forever.
-    private func runToolCapturingFiles(
-        _ path: String, _ arguments: [String], environment: [String: String]
-    ) throws -> (status: Int32, out: String, err: String) {
-        let outURL = root.appendingPathComponent("out-\(UUID().uuidString)")
-        let errURL = root.appendingPathComponent("err-\(UUID().uuidString)")
-        defer { for url in [outURL, errURL] { try? FileManager.default.removeItem(at: url) } }
-        for url in [outURL, errURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+    /// Starts `vbackup` on this store and SIGKILLs it after `delay` seconds; returns whether
+    /// the kill ended it (false: it had finished by itself).
+    func runAndKill(_ arguments: [String], after delay: Double) throws -> Bool {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: vbackupBinary)
+        process.arguments = arguments + ["--store", storePath.path]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
+        Thread.sleep(forTimeInterval: delay)
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
+        return process.terminationReason == .uncaughtSignal
     }
 
     /// Every file under the store, for "nothing changed" checks.

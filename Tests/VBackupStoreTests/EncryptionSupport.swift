@@ -63,10 +63,3 @@ func storedObjects(_ fixture: StoreFixture) throws -> [String: Data] {
     return objects
 }
 
-/// Flips one byte of a stored object in place.
-func flipByte(_ fixture: StoreFixture, _ key: String, at position: (Data) -> Int) throws {
-    let url = fixture.storeDirectory.appendingPathComponent(key)
-    var bytes = try Data(contentsOf: url)
-    bytes[position(bytes)] ^= 0x01
-    try bytes.write(to: url)
-}

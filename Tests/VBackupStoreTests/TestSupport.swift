@@ -75,3 +75,11 @@ func sampleManifest(
         finishedAt: createdAt.addingTimeInterval(60), consistency: .quiesced, consistencyNote: nil,
         host: "host-a", domainXML: "<domain/>", nvramKey: nil, nvramPath: nil, disks: disks)
 }
+
+/// Flips one byte of a stored object in place.
+func flipByte(_ fixture: StoreFixture, _ key: String, at position: (Data) -> Int) throws {
+    let url = fixture.storeDirectory.appendingPathComponent(key)
+    var bytes = try Data(contentsOf: url)
+    bytes[position(bytes)] ^= 0x01
+    try bytes.write(to: url)
+}
