@@ -102,10 +102,6 @@ extension Catalog {
         }
     }
 
-    func chunkCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT id) FROM chunk") ?? 0 }
-    }
-
     func ingestedFragments() throws -> Set<String> {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT key FROM fragment")) }
     }

@@ -74,8 +74,6 @@ final class HeldLease: @unchecked Sendable {
     private var released = false
     private var lastRenewal: Date
 
-    var id: String { holder.id }
-
     private init(key: String, adapter: any StorageAdapter, holder: LeaseHolder) {
         self.key = key
         self.adapter = adapter
