@@ -3,7 +3,9 @@ import PackageDescription
 
 /// Module graph (dependencies point one way, top to bottom):
 ///
-///   vbackup (executable) -> VBackupCLI -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
+///   vbackup (executable) -> VBackupCLI -> VBackupAgent -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
+///   VBackupAgent -> { VBackupPolicy, ResourceControl, GRDB (job journal), swift-log, swift-metrics,
+///                     swift-prometheus, Hummingbird (/metrics) }
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
@@ -12,7 +14,7 @@ import PackageDescription
 /// CZstd only in ZstdCodec. SQLite is reached through GRDB, only from VBackupStore's catalog.
 let package = Package(
     name: "vbackup",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vbackup", targets: ["vbackup"]),
     ],
@@ -21,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
     ],
     targets: [
         // C libraries, each behind a module map; only their one wrapper module imports them.
@@ -53,9 +59,22 @@ let package = Package(
             dependencies: ["VBackupStore", "VBackupModel", "LibvirtClient", "NBDClient", "StorageAdapter", "LocalStorage"]
         ),
         .target(
+            name: "VBackupAgent",
+            dependencies: [
+                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LibvirtClient", "ResourceControl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            exclude: ["vbackup-agent.service"]
+        ),
+        .target(
             name: "VBackupCLI",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
+                "VBackupAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +87,7 @@ let package = Package(
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage"]
+            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -15,7 +15,7 @@ struct BackupContext {
     func diskBackup(plan: DiskPlan, nextCheckpoint: String?, dirtyContext: String?) -> DiskBackup {
         DiskBackup(plan: plan, store: store, session: session, vmUUID: vmUUID, pointID: pointID,
                    nextCheckpoint: nextCheckpoint, workers: options.workers, progress: options.progress,
-                   isCancelled: options.isCancelled, dirtyContext: dirtyContext)
+                   isCancelled: options.isCancelled, gate: options.readGate, dirtyContext: dirtyContext)
     }
 }
 
@@ -35,6 +35,17 @@ public struct BackupOptions: Sendable {
     public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
     public var progress: any ProgressSink = SilentProgress()
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// Paces the disk reads (the agent's bandwidth throttle); nil reads as fast as it can.
+    public var readGate: (any ReadGate)?
 
     public init() {}
+}
+
+/// Lets a disk read of `bytes` proceed, blocking until it may. Returns false when
+/// `isCancelled` turned true while waiting, which ends the backup as cancelled.
+///
+/// The gate sits before the read, not after it: a throttled job then holds no buffer and
+/// no NBD request open while it waits, and the source sees an even request rate.
+public protocol ReadGate: Sendable {
+    func admit(_ bytes: Int, isCancelled: () -> Bool) -> Bool
 }

@@ -51,18 +51,21 @@ final class ChunkPipeline: @unchecked Sendable {
     private let workers: Int
     private let progress: (UInt64) -> Void
     private let isCancelled: () -> Bool
+    private let gate: (any ReadGate)?
     private let lock = NSLock()
     private var results: [ChunkID]
     private var stats = DiskBackupStats()
     private var failure: Error?
 
     init(planner: ChunkPlanner, sink: any ChunkSink, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-         progress: @escaping (UInt64) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }) {
+         progress: @escaping (UInt64) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false },
+         gate: (any ReadGate)? = nil) {
         self.planner = planner
         self.sink = sink
         self.workers = max(1, workers)
         self.progress = progress
         self.isCancelled = isCancelled
+        self.gate = gate
         self.results = Array(repeating: .zero, count: planner.chunkCount)
     }
 
@@ -129,6 +132,10 @@ final class ChunkPipeline: @unchecked Sendable {
             case .reuse(let id):
                 record(chunk, id) { $0.chunksReused += 1; $0.dataBytes += window.length }
             case .read(let data, let keep, let base):
+                if let gate, !gate.admit(Int(data.reduce(0) { $0 + $1.length }), isCancelled: isCancelled) {
+                    fail(EngineError.cancelled)
+                    break
+                }
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(window.length), alignment: 4096)
                 buffer.initializeMemory(as: UInt8.self, repeating: 0)
                 let readStart = monotonicSeconds()

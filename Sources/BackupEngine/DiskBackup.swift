@@ -18,6 +18,7 @@ struct DiskBackup {
     var workers: Int
     var progress: ProgressSink
     var isCancelled: @Sendable () -> Bool
+    var gate: (any ReadGate)?
 
     /// The bitmap context name the export offers for an incremental.
     var dirtyContext: String?
@@ -41,7 +42,8 @@ struct DiskBackup {
         let planner = ChunkPlanner(diskSize: size, chunkSize: store.config.chunkSize, allocatedData: data, dirty: dirty, base: baseIndex)
         progress.diskStarted(plan.disk.target, total: size)
         let pipeline = ChunkPipeline(planner: planner, sink: SessionSink(store: store, session: session),
-                                     workers: workers, progress: { progress.advanced($0) }, isCancelled: isCancelled)
+                                     workers: workers, progress: { progress.advanced($0) }, isCancelled: isCancelled,
+                                     gate: gate)
         // A second connection for a second reader, when the export allows several.
         let extra = try? NBDConnection(unixSocket: socketPath, exportName: plan.disk.target)
         defer { extra?.close() }

@@ -60,7 +60,18 @@ struct GlobalOptions: ParsableArguments {
     /// built-in default store is created (unencrypted) on first use (an explicitly named store
     /// must be made with `vbackup store init`, so a typo never silently starts a new store).
     func openStore(createDefault: Bool = false) throws -> Store {
-        let (location, isDefault) = try storeLocation()
+        try openStore(storeLocation(), createDefault: createDefault)
+    }
+
+    /// The agent's: a policy's own store (which must exist), else the default one, created on
+    /// first use as `backup` does.
+    func openStore(at policyStore: String?) throws -> Store {
+        if let policyStore { return try openStore((policyStore, false), createDefault: false) }
+        return try openStore(storeLocation(), createDefault: true)
+    }
+
+    private func openStore(_ place: (location: String, isDefault: Bool), createDefault: Bool) throws -> Store {
+        let (location, isDefault) = place
         let adapter = try StoreURL.adapter(for: location, create: createDefault && isDefault)
         do {
             return try Store.open(adapter: adapter, cacheDirectory: cacheDirectory, keys: keySource(for: adapter.location))

@@ -12,7 +12,11 @@ final class Catalog: Sendable {
     init(directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            pool = try DatabasePool(path: directory.appendingPathComponent("catalog.sqlite").path)
+            // Another process (the agent beside a `vbackup` command) may hold the write lock
+            // for a moment: wait for it instead of failing at once.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            pool = try DatabasePool(path: directory.appendingPathComponent("catalog.sqlite").path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
             throw StoreError.catalog("cannot open the catalog in \(directory.path): \(error)")

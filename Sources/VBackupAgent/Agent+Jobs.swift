@@ -1,0 +1,88 @@
+import BackupEngine
+import Foundation
+import LibvirtClient
+import VBackupStore
+
+extension Agent {
+    /// Runs one job on its thread and records how it ended.
+    func execute(_ job: RunningJob) {
+        let record = job.record
+        let policy = policies.policies.first { $0.name == record.policy }
+        var ended: JobRecord
+        do {
+            guard let connection = currentConnection else { throw AgentError.notRunning("not connected to libvirt") }
+            let execution = JobExecution(connection: connection, openStore: stores.store, policy: policy,
+                                         workers: config.workersPerJob)
+            let outcome = try execution.run(job)
+            ended = job.update {
+                $0.state = .succeeded
+                $0.pointID = outcome.point.id
+                $0.bytesRead = Int64(outcome.point.disks.reduce(0) { $0 + $1.bytesRead })
+                $0.bytesStored = Int64(outcome.point.disks.reduce(0) { $0 + $1.bytesStored })
+                $0.error = outcome.pruneError.map { "backed up, but retention failed: \($0)" }
+            }
+            if !outcome.pruned.isEmpty { logger.info("retention removed points", metadata: ["vm": "\(record.vmName)", "points": "\(outcome.pruned)"]) }
+        } catch {
+            let cancelled = job.cancellation
+            ended = job.update {
+                $0.state = cancelled == nil ? .failed : .interrupted
+                $0.error = cancelled ?? "\(error)"
+            }
+            if cancelled == AgentStopReason.text { requeue(ended, now: config.clock.now) }
+        }
+        ended = job.update {
+            $0.finishedAt = config.clock.now
+            $0.throttledSeconds = job.bandwidth.secondsWaited
+            if let end = $0.windowEnd, let finished = $0.finishedAt, finished > end { $0.overran = true }
+        }
+        do { try journal.update(ended) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }
+        metrics.jobFinished(ended)
+        logger.log(level: ended.state == .succeeded ? .info : .error, "job \(ended.state.rawValue)",
+                   metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)", "policy": "\(ended.policy)",
+                              "point": "\(ended.pointID ?? "-")", "error": "\(ended.error ?? "-")"])
+    }
+
+    /// Queues a fresh job for an interrupted one, while its window is open (a manual job has
+    /// none). The new job reads what changed since the last committed point, so little is redone.
+    func requeue(_ job: JobRecord, now: Date) {
+        guard job.windowEnd.map({ now < $0 }) ?? true else { return }
+        let retry = JobRecord(vmUUID: job.vmUUID, vmName: job.vmName, policy: job.policy, scheduleIndex: job.scheduleIndex,
+                              fullBackup: job.fullBackup, trigger: .retry, priority: job.priority, firedAt: job.firedAt,
+                              windowEnd: job.windowEnd, queuedAt: now)
+        do { try journal.insert(retry) } catch { logger.error("cannot re-queue a job", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Settles what the previous agent left: jobs still `running` in the journal (it died), the
+    /// libvirt backup jobs and qemu-nbd exports of its dead process.
+    func recoverAfterRestart() throws {
+        let now = config.clock.now
+        for var job in try journal.jobs(in: [.running]) where job.agentPID != getpid() {
+            if let point = committedPoint(of: job) {
+                job.state = .succeeded
+                job.pointID = point.id
+                job.bytesRead = Int64(point.disks.reduce(0) { $0 + $1.bytesRead })
+                job.bytesStored = Int64(point.disks.reduce(0) { $0 + $1.bytesStored })
+                job.error = "recovered after an agent restart: the point was committed before the agent died"
+            } else {
+                job.state = .interrupted
+                job.error = "the agent (pid \(job.agentPID.map(String.init) ?? "?")) died while the job ran"
+                requeue(job, now: now)
+            }
+            job.finishedAt = job.finishedAt ?? now
+            try journal.update(job)
+            logger.warning("settled a job left running by a previous agent", metadata: ["job": "\(job.id)", "vm": "\(job.vmName)", "state": "\(job.state.rawValue)"])
+        }
+        if let connection = libvirt.connection {
+            for line in Leftovers.clean(connection: connection) { logger.warning("\(line)") }
+        }
+    }
+
+    /// The point a crashed job committed, if it got that far: a point of its VM created after
+    /// the job started.
+    private func committedPoint(of job: JobRecord) -> PointManifest? {
+        guard let started = job.startedAt else { return nil }
+        let policy = policies.policies.first { $0.name == job.policy }
+        guard let store = try? stores.store(policy?.store) else { return nil }
+        return try? store.listPoints(vm: job.vmUUID).last { $0.createdAt >= started.addingTimeInterval(-1) }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+
+/// Everything an agent is started with. The command line fills it from flags; tests build
+/// one with a `ManualClock` and their own folders.
+public struct AgentConfiguration: Sendable {
+    public var stateDirectory: URL
+    public var policiesDirectory: URL
+    public var connectURI = "qemu:///system"
+    public var openStore: StoreOpener
+    public var clock: any AgentClock = SystemClock()
+    /// `host:port` for `/metrics` and `/status`; nil serves nothing.
+    public var metricsAddress: (host: String, port: Int)?
+    /// Hashing and compressing threads per job.
+    public var workersPerJob = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The name of the agent's own CPU group.
+    public var cgroupName = "vbackup-agent"
+    /// Whether the agent moves its process into its own CPU group. Tests that run an agent
+    /// inside the test process turn it off (the group would hold the test runner too).
+    public var controlsCPU = true
+    public var tick: TimeInterval = 1
+    public var logger = Logger(label: "vbackup.agent")
+
+    public static let defaultStateDirectory = "/var/lib/vbackup/agent"
+    public static let defaultPoliciesDirectory = "/etc/vbackup/policies"
+
+    public init(stateDirectory: URL, policiesDirectory: URL, openStore: @escaping StoreOpener) {
+        self.stateDirectory = stateDirectory
+        self.policiesDirectory = policiesDirectory
+        self.openStore = openStore
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Metrics
+import Prometheus
+
+/// The agent's metrics, recorded through swift-metrics and exposed in Prometheus' text format
+/// at `/metrics`. The factory can be bootstrapped once per process, so every agent in a
+/// process (tests start several) shares one registry.
+final class AgentMetrics: Sendable {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    private let bytesRead: Counter
+    private let bytesStored: Counter
+    private let throttled: FloatingPointCounter
+    private let duration: Recorder
+    private let running: Gauge
+    private let queued: Gauge
+    private let factor: Gauge
+    private let paused: Gauge
+    private let hostRate: Gauge
+    private let hostLimit: Gauge
+    private let cpuPressure: Gauge
+    private let ioPressure: Gauge
+    private let vmLatency: Gauge
+
+    init() {
+        _ = Self.registry
+        bytesRead = Counter(label: "vbackup_read_bytes_total")
+        bytesStored = Counter(label: "vbackup_stored_bytes_total")
+        throttled = FloatingPointCounter(label: "vbackup_throttled_seconds_total")
+        duration = Recorder(label: "vbackup_job_duration_seconds", aggregate: true)
+        running = Gauge(label: "vbackup_jobs_running")
+        queued = Gauge(label: "vbackup_jobs_queued")
+        factor = Gauge(label: "vbackup_throttle_factor")
+        paused = Gauge(label: "vbackup_throttle_paused")
+        hostRate = Gauge(label: "vbackup_host_read_rate_bytes_per_second")
+        hostLimit = Gauge(label: "vbackup_host_bandwidth_limit_bytes_per_second")
+        cpuPressure = Gauge(label: "vbackup_host_cpu_pressure_percent")
+        ioPressure = Gauge(label: "vbackup_host_io_pressure_percent")
+        vmLatency = Gauge(label: "vbackup_vm_disk_latency_max_milliseconds")
+    }
+
+    func jobFinished(_ job: JobRecord) {
+        Counter(label: "vbackup_jobs_total", dimensions: [("result", job.state.rawValue), ("policy", job.policy)]).increment()
+        bytesRead.increment(by: Int64(job.bytesRead))
+        bytesStored.increment(by: Int64(job.bytesStored))
+        throttled.increment(by: job.throttledSeconds)
+        if let start = job.startedAt, let end = job.finishedAt { duration.record(end.timeIntervalSince(start)) }
+    }
+
+    func observe(_ status: AgentStatus) {
+        running.record(status.running.count)
+        queued.record(status.queued.count)
+        factor.record(status.throttle.factor)
+        paused.record(status.throttle.state == "paused" ? 1 : 0)
+        hostRate.record(status.throttle.hostRate)
+        hostLimit.record(Double(status.throttle.hostLimit ?? 0))
+        cpuPressure.record(status.throttle.signals.cpuPressure ?? 0)
+        ioPressure.record(status.throttle.signals.ioPressure ?? 0)
+        vmLatency.record(status.throttle.signals.vmDiskLatencyMs ?? 0)
+    }
+
+    /// Serves `/metrics` (Prometheus text) and `/status` (the status document) on `host:port`
+    /// until the task is cancelled.
+    static func serve(host: String, port: Int, status: @escaping @Sendable () -> AgentStatus?) -> Task<Void, any Error> {
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: registry.emitToString())))
+        }
+        router.get("status") { _, _ -> Response in
+            let data = (try? status().map { try AgentStatus.encoder.encode($0) }) ?? nil
+            return Response(status: data == nil ? .serviceUnavailable : .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data ?? Data())))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)))
+        return Task { try await app.run() }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import VBackupPolicy
+
+/// Decides, from the policies, the VMs and the journal's record of handled firings, which
+/// backups are due now. Pure apart from the journal lookup, and time is a parameter.
+///
+/// A VM's run of a schedule starts at the calendar's fire time plus the VM's jitter (stable per
+/// VM, so 200 VMs fire spread over the jitter instead of all at 01:00:00). A firing is due when
+/// its start has passed, its window is still open and the journal has not handled it: so a run
+/// missed while the agent was down, or before the VM existed, is caught up as soon as the agent
+/// sees it, and never after its window closed.
+struct Scheduler {
+    struct Due: Equatable {
+        var policy: String
+        var scheduleIndex: Int
+        var vm: VMFacts
+        var firedAt: Date
+        var windowEnd: Date
+        var fullBackup: Bool
+        var priority: Int
+        var trigger: JobRecord.Trigger
+    }
+
+    var policies: PolicySet
+    var agentStartedAt: Date
+
+    func due(vms: [VMFacts], now: Date, lastFiring: (String, Int, String) throws -> Date?) rethrows -> [Due] {
+        var result: [Due] = []
+        for vm in vms {
+            guard let policy = policies.policy(for: vm) else { continue }
+            for (index, schedule) in policy.schedules.enumerated() {
+                let jitter = schedule.jitterOffset(policy: policy.name, index: index, vmUUID: vm.uuid)
+                guard let fired = schedule.occurrence(atOrBefore: now.addingTimeInterval(-jitter)) else { continue }
+                let windowEnd = fired.addingTimeInterval(schedule.window)
+                guard now < windowEnd else { continue }
+                if let last = try lastFiring(policy.name, index, vm.uuid), last >= fired { continue }
+                let start = fired.addingTimeInterval(jitter)
+                result.append(Due(policy: policy.name, scheduleIndex: index, vm: vm, firedAt: fired, windowEnd: windowEnd,
+                                  fullBackup: schedule.mode == .full, priority: policy.priority,
+                                  trigger: start < agentStartedAt ? .catchUp : .schedule))
+            }
+        }
+        return result
+    }
+
+    /// The next start of each VM's schedules after `now`, soonest first (for `status`).
+    func upcoming(vms: [VMFacts], now: Date, limit: Int) -> [AgentStatus.Upcoming] {
+        var result: [AgentStatus.Upcoming] = []
+        for vm in vms {
+            guard let policy = policies.policy(for: vm) else { continue }
+            for (index, schedule) in policy.schedules.enumerated() {
+                let jitter = schedule.jitterOffset(policy: policy.name, index: index, vmUUID: vm.uuid)
+                guard let next = schedule.next(after: now.addingTimeInterval(-jitter)) else { continue }
+                result.append(AgentStatus.Upcoming(vm: vm.name, policy: policy.name, at: next.addingTimeInterval(jitter)))
+            }
+        }
+        return Array(result.sorted { $0.at < $1.at }.prefix(limit))
+    }
+}

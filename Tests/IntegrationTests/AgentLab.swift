@@ -1,0 +1,113 @@
+import Foundation
+import LocalStorage
+import VBackupAgent
+import VBackupStore
+import XCTest
+
+/// A host agent under test: its own policy folder and state folder beside a `Lab` (VMs and a
+/// store), run either in this process (with a clock the test moves) or as a real `vbackup
+/// agent` process (killed, restarted and signalled like in production).
+final class AgentLab {
+    let lab: Lab
+    let policies: URL
+    let state: URL
+    private(set) var process: Process?
+    private var logHandle: FileHandle?
+
+    init(lab: Lab) throws {
+        self.lab = lab
+        policies = lab.root.appendingPathComponent("policies")
+        state = lab.root.appendingPathComponent("agent")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+    }
+
+    var log: URL { lab.root.appendingPathComponent("agent.log") }
+
+    func writePolicy(_ name: String, _ yaml: String) throws {
+        try Data(yaml.utf8).write(to: policies.appendingPathComponent("\(name).yaml"))
+    }
+
+    /// Random data that neither compresses nor deduplicates, for QEMU to write into disks.
+    func randomFile(mib: Int) throws -> String {
+        let path = lab.root.appendingPathComponent("random-\(mib).bin").path
+        if !FileManager.default.fileExists(atPath: path) {
+            let result = try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"])
+            XCTAssertEqual(result.status, 0, result.err)
+        }
+        return path
+    }
+
+    // MARK: In process
+
+    func configuration(clock: any AgentClock) -> AgentConfiguration {
+        let storePath = lab.storePath, cache = lab.root.appendingPathComponent("agent-cache")
+        var config = AgentConfiguration(stateDirectory: state, policiesDirectory: policies) { _ in
+            try Store.open(adapter: LocalStorageAdapter(root: storePath, create: false), cacheDirectory: cache)
+        }
+        config.clock = clock
+        config.controlsCPU = false
+        config.workersPerJob = 2
+        return config
+    }
+
+    // MARK: As a process
+
+    func start(extraArguments: [String] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: vbackupBinary)
+        process.arguments = ["agent", "start", "--state-dir", state.path, "--policies", policies.path,
+                             "--store", lab.storePath.path, "--metrics", "off"] + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path]) { $1 }
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        self.process = process
+        logHandle = handle
+        _ = try waitForStatus(timeout: 30) { $0.agent.pid == process.processIdentifier }
+    }
+
+    func kill(signal: Int32 = SIGKILL) {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func stop() { kill(signal: SIGTERM) }
+
+    func vbackup(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try runTool(vbackupBinary, arguments + ["--state-dir", state.path])
+    }
+
+    func status() -> AgentStatus? { try? AgentStatus.read(from: state) }
+
+    /// Polls the status document until `condition` holds.
+    @discardableResult
+    func waitForStatus(timeout: TimeInterval, _ condition: (AgentStatus) -> Bool) throws -> AgentStatus {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let status = status(), condition(status) { return status }
+            usleep(200_000)
+        }
+        let last = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(3000)) } ?? ""
+        throw AgentLabError.timeout(last)
+    }
+
+    func cleanup() {
+        kill()
+        try? logHandle?.close()
+    }
+}
+
+enum AgentLabError: Error, CustomStringConvertible {
+    case timeout(String)
+    var description: String {
+        switch self {
+        case .timeout(let log): return "timed out waiting for the agent; log tail:\n\(log)"
+        }
+    }
+}
