@@ -15,11 +15,21 @@ import Darwin
 /// shared by threads, and errors are kept per thread. The pointer itself never changes.
 public final class LibvirtConnection: @unchecked Sendable {
     let pointer: virConnectPtr
+    /// Whether libvirt's event loop ran when this connection opened, so that its socket is
+    /// watched and events, keepalives and close notices can reach it (see `LibvirtEventLoop`).
+    public let receivesEvents: Bool
+    /// Set once `onClose` registered a handler, which deinit must unregister: libvirt's close
+    /// callback holds a reference to the connection, so without that it would never close.
+    let closeHandlerRegistered = LockedFlag()
 
-    /// Opens a read-write connection. Fails with a message naming the URI when the daemon is not
-    /// reachable, since libvirt's own text ("Failed to connect socket…") does not say what to do.
-    public init(uri: String) throws {
+    /// Opens a read-write connection. With `events`, first starts `LibvirtEventLoop` (which
+    /// must precede the open) so the connection can use `watchLifecycle` and `onClose`.
+    /// Fails with a message naming the URI when the daemon is not reachable, since libvirt's
+    /// own text ("Failed to connect socket…") does not say what to do.
+    public init(uri: String, events: Bool = false) throws {
         _ = libvirtInitialized
+        if events { try LibvirtEventLoop.start() }
+        receivesEvents = LibvirtEventLoop.isRunning
         guard let conn = virConnectOpen(uri) else {
             let err = lastLibvirtError("virConnectOpen failed")
             throw LibvirtError(
@@ -29,10 +39,31 @@ public final class LibvirtConnection: @unchecked Sendable {
         pointer = conn
     }
 
-    deinit { virConnectClose(pointer) }
+    deinit {
+        if closeHandlerRegistered.value { unregisterCloseHandler() }
+        virConnectClose(pointer)
+    }
 
     public var hostname: String {
         get throws { try takeString(virConnectGetHostname(pointer), "virConnectGetHostname failed") }
+    }
+
+    /// The daemon's libvirt version (for a remote URI, libvirtd's, not this library's).
+    public var libvirtVersion: LibvirtVersion {
+        get throws {
+            var version: UInt = 0
+            try check(virConnectGetLibVersion(pointer, &version), "virConnectGetLibVersion failed")
+            return LibvirtVersion(encoded: UInt64(version))
+        }
+    }
+
+    /// The hypervisor's version as libvirt reports it (QEMU's, for `qemu://`).
+    public var hypervisorVersion: LibvirtVersion {
+        get throws {
+            var version: UInt = 0
+            try check(virConnectGetVersion(pointer, &version), "virConnectGetVersion failed")
+            return LibvirtVersion(encoded: UInt64(version))
+        }
     }
 
     /// Every domain libvirt knows, running or shut off, persistent or transient.

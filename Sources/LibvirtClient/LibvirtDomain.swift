@@ -22,13 +22,12 @@ public final class LibvirtDomain: @unchecked Sendable {
             throw err
         }
         name = String(cString: cName)
-        var buf = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
-        guard virDomainGetUUIDString(pointer, &buf) == 0 else {
+        guard let uuid = uuidString(of: pointer) else {
             let err = lastLibvirtError("virDomainGetUUIDString failed")
             virDomainFree(pointer)
             throw err
         }
-        uuid = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.uuid = uuid
     }
 
     deinit { virDomainFree(pointer) }
@@ -43,6 +42,11 @@ public final class LibvirtDomain: @unchecked Sendable {
         case VIR_DOMAIN_SHUTOFF.rawValue: return .shutoff
         default: return .other(state)
         }
+    }
+
+    /// Running or paused: has a QEMU process (so live XML, block stats, backups apply).
+    public var isActive: Bool {
+        get throws { try check(virDomainIsActive(pointer), "virDomainIsActive(\(name)) failed") == 1 }
     }
 
     public var isPersistent: Bool {
@@ -72,4 +76,11 @@ public final class LibvirtDomain: @unchecked Sendable {
         if nvram { flags |= VIR_DOMAIN_UNDEFINE_NVRAM.rawValue }
         try check(virDomainUndefineFlags(pointer, flags), "virDomainUndefineFlags(\(name)) failed")
     }
+}
+
+/// A domain handle's UUID in its 36-character text form; nil (libvirt's error set) on failure.
+func uuidString(of pointer: virDomainPtr) -> String? {
+    var buf = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
+    guard virDomainGetUUIDString(pointer, &buf) == 0 else { return nil }
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -26,9 +26,11 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable {
     public static let internalError: Int32 = 1
     public static let noConnect: Int32 = 5
     public static let operationFailed: Int32 = 9
+    public static let xmlError: Int32 = 27
     public static let systemError: Int32 = 38
     public static let noDomain: Int32 = 42
     public static let operationInvalid: Int32 = 55
+    public static let noDomainMetadata: Int32 = 80
     public static let configUnsupported: Int32 = 67
     public static let argumentUnsupported: Int32 = 74
     public static let operationUnsupported: Int32 = 84

@@ -5,7 +5,9 @@ import LibvirtClient
 /// Its image lives in `/var/lib/libvirt/images/<name>/`; `socketDir` under
 /// `/var/lib/libvirt/qemu/` is owned by libvirt-qemu so QEMU can create NBD sockets and
 /// scratch files there. Call `tearDown()` in a `defer`: it destroys, undefines (dropping
-/// checkpoint metadata) and removes both folders, and tolerates a half-built fixture.
+/// checkpoint metadata) and removes both folders, and tolerates a half-built fixture or a
+/// domain the test already undefined. `bootSector` goes into the disk's first 512 bytes, for a
+/// guest that runs code (`GuestDiskLoop`); without one the domain idles in firmware.
 final class TestDomain {
     static let uri = "qemu:///system"
     static let diskSize: UInt64 = 64 << 20
@@ -17,19 +19,20 @@ final class TestDomain {
     let connection: LibvirtConnection
     private(set) var domain: LibvirtDomain?
 
-    init() throws {
+    init(bootSector: [UInt8]? = nil, connection: LibvirtConnection? = nil) throws {
         name = "vbackup-test-\(randomSuffix())"
         imageDir = "/var/lib/libvirt/images/\(name)"
         imagePath = "\(imageDir)/vda.qcow2"
         socketDir = "/var/lib/libvirt/qemu/\(name)"
-        connection = try LibvirtConnection(uri: Self.uri)
+        self.connection = try connection ?? LibvirtConnection(uri: Self.uri)
         do {
             for dir in [imageDir, socketDir] {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
             }
             try shell("qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=1.1", imagePath, "64M")
+            if let bootSector { try writeBootSector(bootSector) }
             try shell("chown", "-R", "libvirt-qemu:libvirt-qemu", imageDir, socketDir)
-            let dom = try connection.defineDomain(xml: domainXML)
+            let dom = try self.connection.defineDomain(xml: domainXML)
             domain = dom
             try dom.start()
         } catch {
@@ -47,12 +50,22 @@ final class TestDomain {
     func tearDown() {
         if let domain {
             if (try? domain.runState()) != .shutoff { try? domain.destroy() }
-            do { try domain.undefine(checkpointsMetadata: true, nvram: false) } catch {
+            do { try domain.undefine(checkpointsMetadata: true, nvram: false) } catch let error as LibvirtError where error.code == LibvirtError.noDomain {
+                // The test undefined it already.
+            } catch {
                 print("TestDomain: could not undefine \(name): \(error)")
             }
             self.domain = nil
         }
         for dir in [imageDir, socketDir] { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    private func writeBootSector(_ bytes: [UInt8]) throws {
+        precondition(bytes.count == 512)
+        let file = "\(imageDir)/mbr.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try shell("qemu-io", "-f", "qcow2", "-c", "write -q -s \(file) 0 512", imagePath)
     }
 
     private var domainXML: String {
