@@ -95,7 +95,7 @@ public final class BandwidthGovernor: @unchecked Sendable {
 
     private func rebalance(at now: UInt64) {
         let active = ledgers.keys.sorted().compactMap { ledgers[$0] }.filter(\.active)
-        let shares = FairShare.split(capacity: hostCapacity, limits: active.map { $0.limit.map(Double.init) })
+        let shares = FairShare.split(capacity: hostCapacity, limits: active.map { $0.limit.map { Double($0) } })
         for (ledger, share) in zip(active, shares) {
             ledger.bucket.setRate(factor == 0 ? 0 : share.map { $0 * factor }, at: now)
         }
