@@ -69,7 +69,7 @@ public final class BandwidthGovernor: @unchecked Sendable {
                 return ledger.snapshot(at: now)
             }
             return BandwidthSnapshot(
-                hostLimit: hostLimit, factor: factor, effectiveHostRate: hostCapacity.map { $0 * factor },
+                hostLimit: hostLimit, factor: factor, effectiveHostRate: factor == 0 ? 0 : hostCapacity.map { $0 * factor },
                 baselineRate: baseline, measuredRate: aggregate.rate(at: now), jobs: jobs
             )
         }
@@ -115,12 +115,13 @@ public final class BandwidthGovernor: @unchecked Sendable {
 
 extension BandwidthGovernor {
     /// One admission attempt; the caller holds `condition`.
-    func tryAdmitLocked(_ id: Int, bytes: Int, at now: UInt64) -> Admission {
+    func tryAdmitLocked(_ id: Int, bytes requested: Int, at now: UInt64) -> Admission {
         guard let ledger = ledgers[id], ledger.active else { return .admitted }
+        let bytes = max(0, requested)
         captureBaselineIfDue(at: now)
         if let wait = ledger.bucket.take(bytes, at: now) { return .wait(seconds: wait) }
-        ledger.count(UInt64(max(0, bytes)), at: now)
-        aggregate.add(UInt64(max(0, bytes)), at: now)
+        ledger.count(UInt64(bytes), at: now)
+        aggregate.add(UInt64(bytes), at: now)
         return .admitted
     }
 

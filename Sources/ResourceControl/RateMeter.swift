@@ -42,9 +42,10 @@ struct RateMeter: Sendable {
     /// measured from the first slot with bytes in it, so a burst that began 300 ms ago after an
     /// hour of silence reads as its own speed, not as a tenth of it.
     func activeRate(at now: UInt64) -> (bytesPerSecond: Double, seconds: Double) {
-        guard let startedAt, let first = window(at: now).firstBusy else { return (0, 0) }
+        let window = window(at: now)
+        guard let startedAt, let first = window.firstBusy else { return (0, 0) }
         let start = max(startedAt, first * Self.slotNanoseconds)
-        let total = window(at: now).total
+        let total = window.total
         let seconds = Double(now - min(now, start)) / 1e9
         return (Double(total) / Self.seconds(from: start, to: now), seconds)
     }

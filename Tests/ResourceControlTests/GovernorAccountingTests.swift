@@ -81,6 +81,7 @@ struct GovernorAccountingTests {
         let job = unlimitedHost.register(name: "free", limit: nil)
         unlimitedHost.setFactor(0)
         #expect(job.tryAdmit(request) == .wait(seconds: .infinity))
+        #expect(unlimitedHost.snapshot().effectiveHostRate == 0, "paused reads as rate 0, not as unlimited")
     }
 
     @Test("with no host limit, slowing down caps the host at factor × the rate measured just before")
