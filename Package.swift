@@ -9,6 +9,7 @@ import PackageDescription
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
+///   ResourceControl -> Foundation/Glibc only (bandwidth governor, CPU cgroups, PSI, adaptive throttle)
 ///
 /// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
 /// CZstd only in ZstdCodec. SQLite is reached through GRDB, only from VBackupStore's catalog.
@@ -52,6 +53,7 @@ let package = Package(
             ]
         ),
         .target(name: "VBackupPolicy", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "ResourceControl"),
         .target(name: "LibvirtClient", dependencies: ["CLibvirt"]),
         .target(name: "NBDClient", dependencies: ["CNBD"]),
         .target(
@@ -83,6 +85,7 @@ let package = Package(
 
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
         .testTarget(name: "VBackupPolicyTests", dependencies: ["VBackupPolicy"]),
+        .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
