@@ -30,9 +30,11 @@ extension Agent {
             }
             if cancelled == AgentStopReason.text { requeue(ended, now: config.clock.now) }
         }
+        let throttled = jobs.secondsThrottled(job)
+        job.bandwidth.finish()
         ended = job.update {
             $0.finishedAt = config.clock.now
-            $0.throttledSeconds = job.bandwidth.secondsWaited
+            $0.throttledSeconds = throttled
             if let end = $0.windowEnd, let finished = $0.finishedAt, finished > end { $0.overran = true }
         }
         do { try journal.update(ended) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }

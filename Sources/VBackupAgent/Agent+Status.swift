@@ -7,19 +7,19 @@ extension Agent {
         let agent = AgentStatus.Agent(
             pid: getpid(), host: libvirt.host, startedAt: startedAt, updatedAt: now,
             stateDirectory: config.stateDirectory.path, policiesDirectory: config.policiesDirectory.path,
-            policies: loaded.infos, policyErrors: loaded.errors, policyGeneration: keeper.generation, cpuControl: throttle.cpu.description,
+            policies: loaded.infos, policyErrors: loaded.errors, policyGeneration: keeper.generation, cpuControl: throttle.cpuDescription,
             vms: inventory.all.count, libvirt: libvirt.description)
         let snapshot = throttle.governor.snapshot()
         let running = jobs.runningJobs.map { job -> AgentStatus.Running in
             let record = job.record
             let progress = job.progress
-            let share = snapshot.jobs.first { $0.name == job.bandwidth.name }
+            let share = snapshot.jobs.first { $0.name == record.id }
             return AgentStatus.Running(
                 id: record.id, vm: record.vmName, policy: record.policy, trigger: record.trigger.rawValue,
                 full: record.fullBackup, startedAt: record.startedAt ?? now, windowEnd: record.windowEnd,
                 overran: record.overran, willOverrun: Self.willOverrun(progress, windowEnd: record.windowEnd, now: now),
                 disk: progress.disk, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
-                bytesRead: progress.bytesRead, rate: progress.rate, limit: share?.limit, share: share?.effectiveShare,
+                bytesRead: progress.bytesRead, rate: progress.rate, limit: share?.limit, share: share?.effectiveRate,
                 secondsThrottled: share?.secondsWaited ?? 0)
         }
         let queued = try journal.jobs(in: [.queued]).map {

@@ -40,7 +40,7 @@ public final class Agent: @unchecked Sendable {
         lock = try StateDirectoryLock(directory: config.stateDirectory)
         journal = try JobJournal(directory: config.stateDirectory)
         keeper = PolicyKeeper(directory: config.policiesDirectory)
-        let cpu = config.controlsCPU ? CPUControl.attach(name: config.cgroupName) : CPUControl.unmanaged()
+        let cpu = config.controlsCPU ? CPUControl.attach(name: config.cgroupName) : nil
         throttle = HostThrottle(cpu: cpu, logger: config.logger)
         jobs = JobManager(journal: journal, governor: throttle.governor, metrics: metrics, logger: config.logger)
         startedAt = config.clock.now
@@ -51,7 +51,7 @@ public final class Agent: @unchecked Sendable {
     /// Runs until `stop()`; returns once every job has recorded its end.
     public func run() throws {
         logger.info("agent starting", metadata: ["pid": "\(getpid())", "state": "\(config.stateDirectory.path)",
-                                                 "policies": "\(config.policiesDirectory.path)", "cpu": "\(throttle.cpu.description)"])
+                                                 "policies": "\(config.policiesDirectory.path)", "cpu": "\(throttle.cpuDescription)"])
         keeper.reloadIfChanged(force: true)
         policiesReloaded()
         connectLibvirt()
@@ -72,7 +72,7 @@ public final class Agent: @unchecked Sendable {
         let settled = jobs.stopAll(reason: AgentStopReason.text, timeout: 60)
         if !settled { logger.error("jobs did not stop within 60 s; they are settled at the next start") }
         try? tick(schedule: false)
-        throttle.cpu.detach()
+        throttle.cpu?.detach()
         logger.info("agent stopped")
     }
 

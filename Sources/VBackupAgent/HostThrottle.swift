@@ -13,28 +13,29 @@ import VBackupPolicy
 /// backup, as in Veeam's storage latency control, whatever the backup target can take.
 final class HostThrottle {
     let governor: BandwidthGovernor
-    let cpu: CPUControl
-    private let pressure: PressureReader
+    /// Nil when the agent does not manage its CPU (it runs inside another program's process).
+    let cpu: CPUControl?
+    private var pressure: PressureReader
     private let latency = VMLatencySampler()
-    private var adaptive: AdaptiveThrottle
-    private var adaptiveKey = ""
-    private var appliedCPU: String?
+    private var adaptive = AdaptiveThrottle()
+    private var appliedCPU: CPULimits?
     private let logger: Logger
     private(set) var status: AgentStatus.Throttle
-    private(set) var maxConcurrentJobs = 2
+    private(set) var maxConcurrentJobs = HostLimits.defaultMaxConcurrentJobs
     private(set) var pausesNewJobs = false
 
-    init(cpu: CPUControl, pressureRoot: String = "/proc/pressure", logger: Logger) {
+    init(cpu: CPUControl?, pressureRoot: String = "/proc/pressure", logger: Logger) {
         governor = BandwidthGovernor(hostLimit: nil)
         self.cpu = cpu
         pressure = PressureReader(root: pressureRoot)
         _ = pressure.sample()
-        adaptive = AdaptiveThrottle()
         self.logger = logger
         status = AgentStatus.Throttle(state: "normal", factor: 1, reason: "no limits", hostLimit: nil, hostLimitSetBy: nil,
-                                      effectiveHostLimit: nil, maxConcurrentJobs: 2, maxConcurrentJobsSetBy: nil,
+                                      effectiveHostLimit: nil, maxConcurrentJobs: maxConcurrentJobs, maxConcurrentJobsSetBy: nil,
                                       hostRate: 0, signals: AgentStatus.Signals())
     }
+
+    var cpuDescription: String { cpu?.description ?? "not managed (the agent runs inside another program)" }
 
     func tick(limits: HostLimits, connection: LibvirtConnection?, vmNames: [String: String]) {
         governor.setHostLimit(limits.hostBandwidth?.value)
@@ -43,18 +44,16 @@ final class HostThrottle {
         configureAdaptive(limits)
         let sample = pressure.sample()
         let worst = connection.flatMap { latency.worst(connection: $0, names: vmNames) }
-        let signals = AdaptiveThrottle.Signals(cpuPressure: sample?.cpuSome, ioPressure: sample?.ioSome,
-                                               vmDiskLatency: worst.map { ($0.milliseconds, $0.vm) })
         let previous = status.state
-        let decision = adaptive.update(signals)
+        let decision = adaptive.update(AdaptiveThrottle.Signals(cpuPressure: sample?.cpuSome, ioPressure: sample?.ioSome, vmDiskLatency: worst))
         governor.setFactor(decision.factor)
         pausesNewJobs = decision.state == .paused
         let snapshot = governor.snapshot()
         status = AgentStatus.Throttle(
             state: decision.state.rawValue, factor: decision.factor, reason: decision.reason,
-            hostLimit: limits.hostBandwidth?.value, hostLimitSetBy: limits.hostBandwidth?.setBy,
+            hostLimit: limits.hostBandwidth?.value, hostLimitSetBy: limits.hostBandwidth?.source?.description,
             effectiveHostLimit: snapshot.effectiveHostRate, maxConcurrentJobs: limits.maxConcurrentJobs.value,
-            maxConcurrentJobsSetBy: limits.maxConcurrentJobs.setBy, hostRate: snapshot.aggregateRate,
+            maxConcurrentJobsSetBy: limits.maxConcurrentJobs.source?.description, hostRate: snapshot.measuredRate,
             signals: AgentStatus.Signals(cpuPressure: sample?.cpuSome, ioPressure: sample?.ioSome,
                                          vmDiskLatencyMs: worst?.milliseconds, vmDiskLatencyVM: worst?.vm))
         if status.state != previous {
@@ -63,21 +62,27 @@ final class HostThrottle {
     }
 
     private func applyCPU(_ limits: HostLimits) {
-        let wanted = CPULimits(quotaPercentOfOneCore: limits.cpuCap?.value, weight: limits.cpuWeight?.value)
-        let key = "\(String(describing: wanted.quotaPercentOfOneCore))/\(String(describing: wanted.weight))"
-        guard key != appliedCPU else { return }
-        appliedCPU = key
+        guard let cpu else { return }
+        let wanted = CPULimits(quotaPercentOfOneCore: limits.cpuPercent?.value, weight: limits.cpuWeight.value)
+        guard wanted != appliedCPU else { return }
+        appliedCPU = wanted
         logger.info("cpu control", metadata: ["applied": "\(cpu.apply(wanted))"])
     }
 
+    /// Thresholds change in place, so a policy edit does not reset the throttle's state.
     private func configureAdaptive(_ limits: HostLimits) {
-        let thresholds = limits.adaptive
-        let key = "\(thresholds)"
-        guard key != adaptiveKey else { return }
-        adaptiveKey = key
-        adaptive.reconfigure(cpuPressure: thresholds.cpuPressure.map { .init(slow: $0.slow, pause: $0.pause) },
-                             ioPressure: thresholds.ioPressure.map { .init(slow: $0.slow, pause: $0.pause) },
-                             vmDiskLatency: thresholds.vmDiskLatency.map { .init(slow: $0.slow, pause: $0.pause) })
+        adaptive.cpuPressure = Self.thresholds(limits.cpuPressure, scale: 1)
+        adaptive.ioPressure = Self.thresholds(limits.ioPressure, scale: 1)
+        adaptive.vmDiskLatency = Self.thresholds(limits.vmDiskLatency, scale: 1000)   // policy: seconds; throttle: ms
+    }
+
+    private static func thresholds(_ signal: HostLimits.Signal, scale: Double) -> AdaptiveThrottle.Thresholds? {
+        switch (signal.slow?.value, signal.pause?.value) {
+        case let (slow?, pause?): return .init(slow: slow * scale, pause: pause * scale)
+        case let (slow?, nil): return .init(slow: slow * scale, pause: .infinity)
+        case let (nil, pause?): return .init(slow: pause * scale, pause: pause * scale)
+        case (nil, nil): return nil
+        }
     }
 }
 
@@ -86,7 +91,7 @@ final class HostThrottle {
 final class VMLatencySampler {
     private var previous: [String: [String: BlockStats]] = [:]
 
-    func worst(connection: LibvirtConnection, names: [String: String]) -> (milliseconds: Double, vm: String)? {
+    func worst(connection: LibvirtConnection, names: [String: String]) -> AdaptiveThrottle.VMLatency? {
         guard let current = try? connection.allBlockStats() else { return nil }
         defer { previous = current }
         var worst: (Double, String)?
@@ -98,6 +103,6 @@ final class VMLatencySampler {
                 if latency.ops > 0, value > (worst?.0 ?? -1) { worst = (value, names[uuid] ?? uuid) }
             }
         }
-        return worst.map { (milliseconds: $0.0, vm: $0.1) }
+        return worst.map { AdaptiveThrottle.VMLatency(vm: $0.1, milliseconds: $0.0) }
     }
 }

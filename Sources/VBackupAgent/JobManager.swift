@@ -15,6 +15,11 @@ final class JobManager: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [String: RunningJob] = [:]
     private let finished = DispatchGroup()
+    /// Seconds the job has waited on the bandwidth throttle so far.
+    func secondsThrottled(_ job: RunningJob) -> Double {
+        governor.snapshot().jobs.first { $0.name == job.record.id }?.secondsWaited ?? 0
+    }
+
     /// Runs a job to its end; set by the agent (it knows the connection, stores and policies).
     var execute: (RunningJob) -> Void = { _ in }
 
@@ -58,14 +63,13 @@ final class JobManager: @unchecked Sendable {
         record.startedAt = now
         record.agentPID = getpid()
         try journal.update(record)
-        let runningJob = RunningJob(record: record, bandwidth: governor.register(name: "\(record.vmName) (\(record.policy))", limit: limit))
+        let runningJob = RunningJob(record: record, bandwidth: governor.register(name: record.id, limit: limit))
         lock.withLock { running[record.id] = runningJob }
         logger.info("job started", metadata: ["job": "\(record.id)", "vm": "\(record.vmName)", "policy": "\(record.policy)",
                                               "trigger": "\(record.trigger.rawValue)", "full": "\(record.fullBackup)"])
         finished.enter()
         Thread.detachNewThread { [self] in
             execute(runningJob)
-            runningJob.bandwidth.finish()
             lock.withLock { _ = running.removeValue(forKey: record.id) }
             finished.leave()
         }

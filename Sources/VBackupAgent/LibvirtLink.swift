@@ -26,15 +26,13 @@ struct LibvirtLink {
         guard connection == nil, Date().timeIntervalSince(lastAttempt) >= 5 else { return }
         lastAttempt = Date()
         do {
-            LibvirtEventLoop.start()
-            let connection = try LibvirtConnection(uri: uri)
-            subscription = try connection.watchLifecycle { event in
+            let connection = try LibvirtConnection(uri: uri, events: true)
+            subscription = try connection.watchLifecycle { _ in
                 inventory.markStale()
                 wake()
-                _ = event
             }
             let flag = closed
-            connection.onClose { _ in
+            try connection.onClose { _ in
                 flag.set()
                 wake()
             }
