@@ -45,6 +45,9 @@ extension CalendarSpec: CustomStringConvertible {
     private var dayPhrase: String? {
         var parts: [String] = []
         if let weekdays { parts.append("every " + weekdays.description) }
+        if let y = year.single, let m = month.single, let d = day.single {
+            return (parts + ["on \(y)-\(Self.two(m))-\(Self.two(d))"]).joined(separator: ", ")
+        }
         if let d = day.single, let m = month.single {
             parts.append("on \(d) \(Self.monthNames[m - 1])")
         } else {
@@ -59,9 +62,10 @@ extension CalendarSpec: CustomStringConvertible {
     }
 
     private static func clock(_ h: Int, _ m: Int, _ s: Int) -> String {
-        let two = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
-        return "\(two(h)):\(two(m))" + (s == 0 ? "" : ":\(two(s))")
+        "\(two(h)):\(two(m))" + (s == 0 ? "" : ":\(two(s))")
     }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// A short list in words ("1, 10 and 20"), or the field as written when it is long.
     private static func listed(_ field: CalendarField) -> String {
