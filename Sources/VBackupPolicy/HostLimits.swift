@@ -14,6 +14,11 @@ public struct HostLimits: Hashable, Sendable {
         /// The time-of-day limit that set the value; nil for the throttle's base value.
         public var limit: TimeLimit?
 
+        public init(policy: String, limit: TimeLimit? = nil) {
+            self.policy = policy
+            self.limit = limit
+        }
+
         /// "policy nightly" or "policy nightly, limit Monday to Friday 08:00-18:00 Europe/Paris".
         public var description: String {
             "policy \(policy)" + (limit.map { ", limit \($0)" } ?? "")
@@ -35,6 +40,11 @@ public struct HostLimits: Hashable, Sendable {
     public struct Signal: Hashable, Sendable {
         public var slow: Setting<Double>?
         public var pause: Setting<Double>?
+
+        public init(slow: Setting<Double>? = nil, pause: Setting<Double>? = nil) {
+            self.slow = slow
+            self.pause = pause
+        }
     }
 
     public static let defaultMaxConcurrentJobs = 2
