@@ -153,7 +153,7 @@ public struct Adaptive: Hashable, Sendable {
 }
 
 /// A signal's thresholds; at least one is set, and `slow < pause` when both are.
-public struct Thresholds: Hashable, Sendable {
+public struct Thresholds: Hashable, Sendable, Encodable {
     public var slow: Double?
     public var pause: Double?
 
