@@ -40,12 +40,12 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let policyFile = try policy.map { try PolicyFile.load(path: $0) }
+        let policyFile = try policy.map { try Policy.load(path: $0) }
         let rules = (policyFile?.retention ?? RetentionRules()).overridden(by: flagRules)
         guard rules.keepsSomething else { throw RetentionError.noKeepOptions }
         let store = try global.openStore()
-        let selectors = vms.isEmpty ? policyFile?.vms : vms
-        let groups = try PruneTargets.select(store.listPoints(), selectors: selectors, strict: !vms.isEmpty)
+        let targets = try PruneTargets.select(store.listPoints(), selectors: vms.isEmpty ? nil : vms)
+        let groups = try vms.isEmpty ? policyFile.map { try PruneTargets.covered(by: $0, in: targets) } ?? targets : targets
         let protected = try store.protectedPointIDs()
         var report = PruneReport(dryRun: dryRun, policy: policyFile?.name, rules: rules)
         var failure: Error?
@@ -90,6 +90,8 @@ struct PruneInterrupted: Error, CustomStringConvertible {
 struct PruneTarget {
     var vmName: String
     var vmUUID: String
+    /// The host of the newest point.
+    var host: String
     var points: [PointManifest]
 
     func candidates(protected: Set<String>) -> [RetentionCandidate] {
@@ -99,27 +101,45 @@ struct PruneTarget {
 
 enum PruneTargets {
     /// Groups points by VM UUID, keeping the VMs a selector (name or UUID) names, or every VM
-    /// without selectors. With `strict`, a selector that names no VM in the store is an error;
-    /// otherwise (a policy's `vms:` list, which may name VMs not backed up yet) it is a note.
-    static func select(_ points: [PointManifest], selectors: [String]?, strict: Bool) throws -> [PruneTarget] {
+    /// without selectors. A selector that names no VM in the store is an error.
+    static func select(_ points: [PointManifest], selectors: [String]?) throws -> [PruneTarget] {
         var groups: [String: PruneTarget] = [:]
         for point in points {
-            groups[point.vmUUID, default: PruneTarget(vmName: point.vmName, vmUUID: point.vmUUID, points: [])]
+            groups[point.vmUUID, default: PruneTarget(vmName: point.vmName, vmUUID: point.vmUUID, host: point.host, points: [])]
                 .points.append(point)
             groups[point.vmUUID]?.vmName = point.vmName  // points are oldest first: the newest name wins
+            groups[point.vmUUID]?.host = point.host
         }
         let all = groups.values.sorted { ($0.vmName, $0.vmUUID) < ($1.vmName, $1.vmUUID) }
         guard let selectors else { return all }
         for selector in selectors where !all.contains(where: { matches($0, selector) }) {
-            if strict { throw UnknownVM(name: selector) }
-            FileHandle.standardError.write(Data("note: no points of VM '\(selector)' in the store\n".utf8))
+            throw UnknownVM(name: selector)
         }
         return all.filter { target in selectors.contains { matches(target, $0) } }
+    }
+
+    /// The targets `policy` selects, judged by the VM's name, UUID and the host of its newest
+    /// point. The store records no tags, so a policy that selects by tags is refused rather
+    /// than guessed at. A `select.vms` entry that matches no VM in the store (one not backed
+    /// up yet, say) is a note.
+    static func covered(by policy: Policy, in targets: [PruneTarget]) throws -> [PruneTarget] {
+        if policy.selection.tags != nil { throw PolicySelectsByTags(policy: policy.name) }
+        for pattern in policy.selection.vms ?? [] where !targets.contains(where: { pattern.matches(name: $0.vmName, uuid: $0.vmUUID) }) {
+            FileHandle.standardError.write(Data("note: no points of VM '\(pattern)' in the store\n".utf8))
+        }
+        return targets.filter { policy.selects(VMFacts(name: $0.vmName, uuid: $0.vmUUID, host: $0.host)) }
     }
 
     private static func matches(_ target: PruneTarget, _ selector: String) -> Bool {
         target.vmUUID.lowercased() == selector.lowercased()
             || target.vmName == selector || target.points.contains { $0.vmName == selector }
+    }
+}
+
+struct PolicySelectsByTags: Error, CustomStringConvertible {
+    var policy: String
+    var description: String {
+        "policy '\(policy)' selects VMs by tags, which the store does not record; name the VMs with --vm"
     }
 }
 

@@ -1,7 +1,7 @@
 import Yams
 
-/// A policy file that cannot be used, as one line: `file:line: what is wrong`.
-public struct PolicyFileError: Error, Equatable, CustomStringConvertible {
+/// One problem in a policy file, as one line: `policy file FILE:LINE: what is wrong`.
+public struct PolicyFileError: Error, Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var message: String
@@ -33,75 +33,21 @@ public struct PolicyFileError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    init(file: String, decodingError: DecodingError, root: Node) {
-        let path: [any CodingKey]
-        let what: String
-        switch decodingError {
-        case .typeMismatch(let type, let context):
-            path = context.codingPath
-            what = "expected \(Self.describe(type))"
-        case .valueNotFound(let type, let context):
-            path = context.codingPath
-            what = "expected \(Self.describe(type)), found nothing"
-        case .keyNotFound(let key, let context):
-            path = context.codingPath
-            let parent = Self.dotted(path)
-            self.init(file: file, line: Self.line(of: path, in: root),
-                      message: "missing required key '\(key.stringValue)'\(parent.isEmpty ? "" : " in \(parent)")")
-            return
-        case .dataCorrupted(let context):
-            path = context.codingPath
-            what = context.debugDescription
-        @unknown default:
-            self.init(file: file, line: nil, message: Self.oneLine(decodingError))
-            return
-        }
-        let subject = Self.dotted(path)
-        self.init(file: file, line: Self.line(of: path, in: root),
-                  message: subject.isEmpty ? what : "\(subject): \(what)")
-    }
-
-    /// `retention.keep-daily`, `vms[2]`.
-    private static func dotted(_ path: [any CodingKey]) -> String {
-        path.reduce(into: "") { text, key in
-            if let index = key.intValue {
-                text += "[\(index)]"
-            } else {
-                text += (text.isEmpty ? "" : ".") + key.stringValue
-            }
-        }
-    }
-
-    /// The line of the node at `path` (of its key, for mapping entries), or of the deepest
-    /// node on the way that exists.
-    static func line(of path: [any CodingKey], in root: Node) -> Int? {
-        var node = root
-        var line = root.mark?.line
-        for key in path {
-            if let index = key.intValue, let sequence = node.sequence, index < sequence.count {
-                node = sequence[index]
-                line = node.mark?.line ?? line
-            } else if let mapping = node.mapping,
-                      let pair = mapping.first(where: { $0.key.string == key.stringValue }) {
-                line = pair.key.mark?.line ?? line
-                node = pair.value
-            } else {
-                break
-            }
-        }
-        return line
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type: return "a non-negative integer"
-        case is String.Type: return "a string"
-        case is [String].Type: return "a list of strings"
-        default: return "a mapping"
-        }
-    }
-
     private static func oneLine(_ error: any Error) -> String {
         "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// Every problem found in a policy file (never empty when thrown), one per line: a file is
+/// checked to the end so that one run of `vbackup policy check` shows everything to fix.
+public struct PolicyFileErrors: Error, Hashable, Sendable, CustomStringConvertible {
+    public var errors: [PolicyFileError]
+
+    public init(_ errors: [PolicyFileError]) {
+        self.errors = errors
+    }
+
+    public var description: String {
+        errors.map(\.description).joined(separator: "\n")
     }
 }

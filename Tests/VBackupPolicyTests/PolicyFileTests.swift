@@ -15,109 +15,106 @@ struct PolicyFileTests {
             .map { policiesDirectory.appendingPathComponent($0) }
     }
 
-    @Test("policies/ holds example policy files")
+    @Test("policies/ holds the example policy files")
     func examplesExist() {
-        #expect(Self.exampleFiles.count >= 2, "looked in \(Self.policiesDirectory.path)")
+        let names = Self.exampleFiles.map(\.lastPathComponent)
+        #expect(names.contains("nightly.yaml") && names.contains("critical-hourly.yaml") && names.contains("weekly-full.yaml"),
+                "looked in \(Self.policiesDirectory.path)")
     }
 
-    @Test("every file in policies/ parses and keeps something", arguments: exampleFiles)
+    @Test("every file in policies/ is valid and keeps something", arguments: exampleFiles)
     func examplesParse(_ file: URL) throws {
-        let policy = try PolicyFile.load(path: file.path)
-        #expect(!policy.name.isEmpty)
+        let policy = try Policy.load(path: file.path)
+        #expect(policy.name == file.deletingPathExtension().lastPathComponent, "file named after its policy")
         #expect(policy.retention.keepsSomething, "\(file.lastPathComponent) would refuse to prune")
+        #expect(!policy.schedules.isEmpty, "every example shows a schedule")
     }
 
-    @Test("the full schema parses into its values")
-    func fullSchema() throws {
+    @Test("the folder loads as one set without errors, and each VM gets the policy its examples intend")
+    func examplesWorkTogether() throws {
+        let set = PolicySet.load(directory: Self.policiesDirectory.path)
+        #expect(set.errors.isEmpty, "\(set.errors.map(\.description))")
+        let chosen = { (vm: VMFacts) in set.policy(for: vm)?.name }
+        #expect(chosen(VMFacts(name: "web1", uuid: "u1", host: "hv-1")) == "nightly")
+        #expect(chosen(VMFacts(name: "web1", uuid: "u1", tags: ["critical"], host: "hv-1")) == "critical-hourly")
+        #expect(chosen(VMFacts(name: "db1", uuid: "u2", host: "hv-1")) == "weekly-full")
+        #expect(chosen(VMFacts(name: "test-7", uuid: "u3", host: "lab-2")) == "lab")
+        #expect(chosen(VMFacts(name: "test-7", uuid: "u3", host: "hv-1")) == "nightly", "lab covers lab hosts only")
+        #expect(chosen(VMFacts(name: "build-scratch", uuid: "u4", host: "hv-1")) == nil, "scratch VMs are excluded")
+        let lab = VMFacts(name: "test-7", uuid: "u3", host: "lab-2")
+        #expect(set.conflicts(for: lab).map(\.name) == ["nightly"], "nightly also selects it and is reported")
+    }
+
+    @Test("the full format parses into its values")
+    func fullFormat() throws {
         let text = """
-            name: long-term
-            vms: [db1, 6f1c2d3e-0000-4000-8000-000000000001]
-            retention:
-              keep-last: 3
-              keep-hourly: 0
-              keep-daily: 7
-              keep-weekly: 4
-              keep-monthly: 12
-              keep-yearly: 2
+            version: 1
+            name: full
+            priority: 70
+            select:
+              vms: ["web-*", 6f1c2d3e-0000-4000-8000-000000000001]
+              tags: [prod, critical]
+              hosts: ["hv-*"]
+              exclude: ["*-scratch"]
+            schedule:
+              - calendar: "*-*-* 01:00"
+                timezone: Europe/Paris
+                window: 4h
+                jitter: 20m
+                mode: full
+              - calendar: hourly
+            retention: {keep-last: 3, keep-hourly: 0, keep-daily: 7, keep-weekly: 4, keep-monthly: 12, keep-yearly: 2}
+            store: /var/lib/vbackup/store
+            encryption: required
+            throttle:
+              job-bandwidth: 50MiB/s
+              host-bandwidth: 1.5GB/s
+              max-concurrent-jobs: 3
+              cpu: 150%
+              cpu-weight: 20
+              limits:
+                - days: Mon..Fri
+                  hours: "08:00-18:00"
+                  timezone: America/New_York
+                  job-bandwidth: off
+              adaptive:
+                cpu-pressure: {slow: 40%, pause: 80%}
+                io-pressure: {pause: 60%}
+                vm-disk-latency: {slow: 20ms, pause: 1s}
             """
-        let policy = try PolicyFile.parse(text, file: "long-term.yaml")
-        #expect(policy == PolicyFile(
-            name: "long-term", vms: ["db1", "6f1c2d3e-0000-4000-8000-000000000001"],
-            retention: RetentionRules(keepLast: 3, keepHourly: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 2)))
-        #expect(policy.selects(vmName: "db1", vmUUID: "x"))
-        #expect(policy.selects(vmName: "renamed", vmUUID: "6F1C2D3E-0000-4000-8000-000000000001"))
-        #expect(!policy.selects(vmName: "web1", vmUUID: "y"))
-        #expect(try PolicyFile.parse("name: all\n", file: "all.yaml").selects(vmName: "any", vmUUID: "z"))
+        let policy = try Policy.parse(text, file: "full.yaml", hostTimeZone: utc)
+        #expect(policy.name == "full" && policy.priority == 70 && policy.file == "full.yaml" && policy.nameLine == 2)
+        #expect(policy.selection.description == "VMs web-* or 6f1c2d3e-0000-4000-8000-000000000001, tagged prod or critical, on hosts hv-*, except *-scratch")
+        #expect(policy.schedules.count == 2)
+        let nightly = policy.schedules[0], hourly = policy.schedules[1]
+        #expect(nightly.description == "every day at 01:00 Europe/Paris")
+        #expect(nightly.window == 4 * 3600 && nightly.jitter == 20 * 60 && nightly.mode == .full && !nightly.isHostTimeZone)
+        #expect(hourly.timeZone == utc && hourly.isHostTimeZone, "no timezone: the host's")
+        #expect(hourly.window == 6 * 3600 && hourly.jitter == 30 * 60 && hourly.mode == .incremental, "the defaults")
+        #expect(policy.retention == RetentionRules(keepLast: 3, keepHourly: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 2))
+        #expect(policy.store == "/var/lib/vbackup/store" && policy.encryption == .required)
+        let throttle = policy.throttle
+        #expect(throttle.jobBandwidth == .bytesPerSecond(50 << 20) && throttle.hostBandwidth == .bytesPerSecond(1_500_000_000))
+        #expect(throttle.maxConcurrentJobs == 3 && throttle.cpuPercent == 150 && throttle.cpuWeight == 20)
+        #expect(throttle.limits.map(\.description) == ["Monday to Friday 08:00-18:00 America/New_York"])
+        #expect(throttle.limits.first?.jobBandwidth == .unlimited)
+        #expect(throttle.adaptive.cpuPressure == Thresholds(slow: 40, pause: 80))
+        #expect(throttle.adaptive.ioPressure == Thresholds(slow: nil, pause: 60))
+        #expect(throttle.adaptive.vmDiskLatency == Thresholds(slow: 0.02, pause: 1))
     }
 
-    /// Parses `text` expecting a `PolicyFileError`; returns it.
-    func failure(_ text: String, file: String = "bad.yaml") -> PolicyFileError? {
-        do {
-            _ = try PolicyFile.parse(text, file: file)
-            Issue.record("parsed although it should not: \(text)")
-            return nil
-        } catch let error as PolicyFileError {
-            #expect(!error.description.contains("\n"), "one line: \(error)")
-            #expect(error.description.contains(file))
-            return error
-        } catch {
-            Issue.record("not a PolicyFileError: \(error)")
-            return nil
-        }
-    }
-
-    @Test("an unknown key is an error naming the key, the file and the line")
-    func unknownKey() throws {
-        let nested = try #require(failure("name: x\nretention:\n  keep-last: 2\n  keep-dayly: 7\n", file: "typo.yaml"))
-        #expect(nested.line == 4)
-        #expect(nested.message.contains("unknown key 'keep-dayly'"), "\(nested)")
-        #expect(nested.description.hasPrefix("policy file typo.yaml:4: retention.keep-dayly: unknown key"), "\(nested)")
-        let top = try #require(failure("name: x\nretension:\n  keep-last: 2\n"))
-        #expect(top.line == 2)
-        #expect(top.message.contains("unknown key 'retension'"), "\(top)")
-    }
-
-    @Test("a negative count is an error naming the rule, the file and the line")
-    func negativeNumber() throws {
-        let error = try #require(failure("name: x\nretention:\n  keep-daily: -1\n"))
-        #expect(error.line == 3)
-        #expect(error.message == "retention.keep-daily: must be a non-negative integer, not -1")
-    }
-
-    @Test("a value of the wrong type is an error saying what was expected")
-    func wrongType() throws {
-        let word = try #require(failure("name: x\nretention:\n  keep-daily: seven\n"))
-        #expect(word.line == 3)
-        #expect(word.message.contains("retention.keep-daily: expected a non-negative integer"), "\(word)")
-        let scalar = try #require(failure("name: x\nretention: 7\n"))
-        #expect(scalar.message.contains("retention"), "\(scalar)")
-        let list = try #require(failure("name: x\nvms: web1\n"))
-        #expect(list.message.contains("vms"), "\(list)")
-    }
-
-    @Test("bad YAML is an error naming the file and the line")
-    func badYAML() throws {
-        let error = try #require(failure("name: x\nretention:\n  keep-last: [1, 2\n"))
-        #expect(error.message.hasPrefix("invalid YAML"), "\(error)")
-        #expect(error.line != nil)
-        let duplicate = try #require(failure("name: x\nretention:\n  keep-last: 1\n  keep-last: 2\n"))
-        #expect(duplicate.message.contains("duplicate key 'keep-last'"), "\(duplicate)")
-    }
-
-    @Test("a missing name, an empty vms list and an empty file are errors")
-    func missingPieces() throws {
-        let noName = try #require(failure("retention:\n  keep-last: 1\n"))
-        #expect(noName.message == "missing required key 'name'")
-        let noVMs = try #require(failure("name: x\nvms: []\n"))
-        #expect(noVMs.message.contains("vms: names no VM"), "\(noVMs)")
-        let empty = try #require(failure(""))
-        #expect(empty.message.contains("empty"))
+    @Test("a minimal file: every VM, no schedule, nothing throttled, the agent's store")
+    func minimalFile() throws {
+        let minimal = try Policy.parse("version: 1\nname: all\n", file: "all.yaml")
+        #expect(minimal.priority == 50 && minimal.schedules.isEmpty && minimal.store == nil && minimal.encryption == .any)
+        #expect(minimal.selects(VMFacts(name: "anything", uuid: "x", host: "any-host")))
+        #expect(minimal.throttle == Throttle() && !minimal.retention.keepsSomething)
     }
 
     @Test("a file that does not exist is an error naming it")
     func missingFile() {
-        #expect(throws: PolicyFileError(file: "/nonexistent/policy.yaml", line: nil, message: "does not exist")) {
-            try PolicyFile.load(path: "/nonexistent/policy.yaml")
+        #expect(throws: PolicyFileErrors([PolicyFileError(file: "/nonexistent/policy.yaml", line: nil, message: "does not exist")])) {
+            try Policy.load(path: "/nonexistent/policy.yaml")
         }
     }
 }
