@@ -1,6 +1,7 @@
 import BackupEngine
 import Foundation
 import LibvirtClient
+import VBackupModel
 import VBackupStore
 
 extension Agent {

@@ -26,7 +26,7 @@ extension Agent {
         }
         let set = policies
         let names = Dictionary(inventory.all.map { ($0.facts.uuid, $0.facts.name) }, uniquingKeysWith: { a, _ in a })
-        throttle.tick(limits: set.hostLimits(at: now), connection: libvirt.connection, vmNames: names)
+        throttle.tick(limits: set.hostLimits(at: now, host: libvirt.host), connection: libvirt.connection, vmNames: names)
         let jobBandwidth: (String) -> UInt64? = { name in set.policies.first { $0.name == name }?.jobBandwidth(at: now) }
         if schedule {
             try takeRequests(set: set, now: now)

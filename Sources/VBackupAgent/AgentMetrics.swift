@@ -13,39 +13,39 @@ final class AgentMetrics: Sendable {
         return registry
     }()
 
-    private let bytesRead: Counter
-    private let bytesStored: Counter
-    private let throttled: FloatingPointCounter
-    private let duration: Recorder
-    private let running: Gauge
-    private let queued: Gauge
-    private let factor: Gauge
-    private let paused: Gauge
-    private let hostRate: Gauge
-    private let hostLimit: Gauge
-    private let cpuPressure: Gauge
-    private let ioPressure: Gauge
-    private let vmLatency: Gauge
+    private let bytesRead: Metrics.Counter
+    private let bytesStored: Metrics.Counter
+    private let throttled: Metrics.FloatingPointCounter
+    private let duration: Metrics.Recorder
+    private let running: Metrics.Gauge
+    private let queued: Metrics.Gauge
+    private let factor: Metrics.Gauge
+    private let paused: Metrics.Gauge
+    private let hostRate: Metrics.Gauge
+    private let hostLimit: Metrics.Gauge
+    private let cpuPressure: Metrics.Gauge
+    private let ioPressure: Metrics.Gauge
+    private let vmLatency: Metrics.Gauge
 
     init() {
         _ = Self.registry
-        bytesRead = Counter(label: "vbackup_read_bytes_total")
-        bytesStored = Counter(label: "vbackup_stored_bytes_total")
-        throttled = FloatingPointCounter(label: "vbackup_throttled_seconds_total")
-        duration = Recorder(label: "vbackup_job_duration_seconds", aggregate: true)
-        running = Gauge(label: "vbackup_jobs_running")
-        queued = Gauge(label: "vbackup_jobs_queued")
-        factor = Gauge(label: "vbackup_throttle_factor")
-        paused = Gauge(label: "vbackup_throttle_paused")
-        hostRate = Gauge(label: "vbackup_host_read_rate_bytes_per_second")
-        hostLimit = Gauge(label: "vbackup_host_bandwidth_limit_bytes_per_second")
-        cpuPressure = Gauge(label: "vbackup_host_cpu_pressure_percent")
-        ioPressure = Gauge(label: "vbackup_host_io_pressure_percent")
-        vmLatency = Gauge(label: "vbackup_vm_disk_latency_max_milliseconds")
+        bytesRead = Metrics.Counter(label: "vbackup_read_bytes_total")
+        bytesStored = Metrics.Counter(label: "vbackup_stored_bytes_total")
+        throttled = Metrics.FloatingPointCounter(label: "vbackup_throttled_seconds_total")
+        duration = Metrics.Recorder(label: "vbackup_job_duration_seconds", aggregate: true)
+        running = Metrics.Gauge(label: "vbackup_jobs_running")
+        queued = Metrics.Gauge(label: "vbackup_jobs_queued")
+        factor = Metrics.Gauge(label: "vbackup_throttle_factor")
+        paused = Metrics.Gauge(label: "vbackup_throttle_paused")
+        hostRate = Metrics.Gauge(label: "vbackup_host_read_rate_bytes_per_second")
+        hostLimit = Metrics.Gauge(label: "vbackup_host_bandwidth_limit_bytes_per_second")
+        cpuPressure = Metrics.Gauge(label: "vbackup_host_cpu_pressure_percent")
+        ioPressure = Metrics.Gauge(label: "vbackup_host_io_pressure_percent")
+        vmLatency = Metrics.Gauge(label: "vbackup_vm_disk_latency_max_milliseconds")
     }
 
     func jobFinished(_ job: JobRecord) {
-        Counter(label: "vbackup_jobs_total", dimensions: [("result", job.state.rawValue), ("policy", job.policy)]).increment()
+        Metrics.Counter(label: "vbackup_jobs_total", dimensions: [("result", job.state.rawValue), ("policy", job.policy)]).increment()
         bytesRead.increment(by: Int64(job.bytesRead))
         bytesStored.increment(by: Int64(job.bytesStored))
         throttled.increment(by: job.throttledSeconds)

@@ -48,7 +48,7 @@ struct JobExecution {
         switch policy.encryption {
         case .required where !store.isEncrypted:
             throw AgentError.invalidArgument("policy \(policy.name) requires an encrypted store; \(store.adapter.location) is not encrypted")
-        case .none where store.isEncrypted:
+        case .unencrypted where store.isEncrypted:
             throw AgentError.invalidArgument("policy \(policy.name) says encryption: none, but \(store.adapter.location) is encrypted")
         default:
             return

@@ -64,13 +64,14 @@ final class JobManager: @unchecked Sendable {
         record.agentPID = getpid()
         try journal.update(record)
         let runningJob = RunningJob(record: record, bandwidth: governor.register(name: record.id, limit: limit))
+        let id = record.id
         lock.withLock { running[record.id] = runningJob }
         logger.info("job started", metadata: ["job": "\(record.id)", "vm": "\(record.vmName)", "policy": "\(record.policy)",
                                               "trigger": "\(record.trigger.rawValue)", "full": "\(record.fullBackup)"])
         finished.enter()
         Thread.detachNewThread { [self] in
             execute(runningJob)
-            lock.withLock { _ = running.removeValue(forKey: record.id) }
+            lock.withLock { _ = running.removeValue(forKey: id) }
             finished.leave()
         }
     }

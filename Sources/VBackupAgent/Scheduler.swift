@@ -29,7 +29,7 @@ struct Scheduler {
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
             for (index, schedule) in policy.schedules.enumerated() {
-                let jitter = schedule.jitterOffset(policy: policy.name, index: index, vmUUID: vm.uuid)
+                let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let fired = schedule.occurrence(atOrBefore: now.addingTimeInterval(-jitter)) else { continue }
                 let windowEnd = fired.addingTimeInterval(schedule.window)
                 guard now < windowEnd else { continue }
@@ -49,7 +49,7 @@ struct Scheduler {
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
             for (index, schedule) in policy.schedules.enumerated() {
-                let jitter = schedule.jitterOffset(policy: policy.name, index: index, vmUUID: vm.uuid)
+                let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let next = schedule.next(after: now.addingTimeInterval(-jitter)) else { continue }
                 result.append(AgentStatus.Upcoming(vm: vm.name, policy: policy.name, at: next.addingTimeInterval(jitter)))
             }

@@ -59,7 +59,7 @@ final class AgentLab {
                              "--store", lab.storePath.path, "--metrics", "off"] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path]) { $1 }
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardError = handle

@@ -1,3 +1,4 @@
+import BackupEngine
 import Foundation
 import LocalStorage
 import VBackupAgent
