@@ -74,6 +74,7 @@ public final class Agent: @unchecked Sendable {
         try? tick(schedule: false)
         throttle.cpu?.detach()
         logger.info("agent stopped")
+        lock.release()
     }
 
     /// Asks the loop to end (SIGTERM, SIGINT); running jobs are cancelled and re-queued.

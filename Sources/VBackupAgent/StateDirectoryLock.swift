@@ -8,7 +8,7 @@ import Glibc
 /// `agent.pid`, which `vbackup agent reload` signals.
 final class StateDirectoryLock {
     static let pidFile = "agent.pid"
-    private let fd: Int32
+    private var fd: Int32
 
     init(directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -25,7 +25,14 @@ final class StateDirectoryLock {
         try Data("\(getpid())\n".utf8).write(to: directory.appendingPathComponent(Self.pidFile))
     }
 
-    deinit { close(fd) }
+    deinit { release() }
+
+    /// Lets the next agent start (the agent calls it when its loop has ended).
+    func release() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
 
     /// The pid of the agent that runs (or last ran) with this state directory.
     static func pid(in directory: URL) -> Int32? {

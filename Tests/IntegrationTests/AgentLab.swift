@@ -47,6 +47,7 @@ final class AgentLab {
         config.clock = clock
         config.controlsCPU = false
         config.workersPerJob = 2
+        config.logger.logLevel = .warning
         return config
     }
 
