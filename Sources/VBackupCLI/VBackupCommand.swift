@@ -13,7 +13,11 @@ public struct VBackupCommand: ParsableCommand {
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
+<<<<<<< HEAD
                       AgentCommand.self, StatusCommand.self, DemoCommand.self]
+=======
+                      PolicyCommand.self, DemoCommand.self]
+>>>>>>> policy-work
     )
 
     public init() {}

@@ -27,14 +27,6 @@ struct CalendarField: Hashable, Sendable {
         values = allowed.sorted()
     }
 
-    /// `*` over the whole domain.
-    init(every unit: String, domain: ClosedRange<Int>) {
-        self.unit = unit
-        self.domain = domain
-        values = Array(domain)
-        text = "*"
-    }
-
     var isEvery: Bool { values.count == domain.count }
     var single: Int? { values.count == 1 ? values[0] : nil }
 

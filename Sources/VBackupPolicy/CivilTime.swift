@@ -3,7 +3,7 @@ import Foundation
 /// A wall-clock date and time without a zone, to the second. Calendar expressions are matched
 /// against these, and only the final match is turned into an instant, so the search never asks
 /// Foundation's `Calendar` (slow, and vague about DST gaps) anything.
-struct CivilTime: Hashable, Comparable, Sendable {
+struct CivilTime: Hashable, Sendable {
     var year: Int
     var month: Int
     var day: Int
@@ -74,8 +74,6 @@ struct CivilTime: Hashable, Comparable, Sendable {
         default: return 31
         }
     }
-
-    static func < (lhs: CivilTime, rhs: CivilTime) -> Bool { lhs.secondsAsUTC < rhs.secondsAsUTC }
 }
 
 /// Wall times in one zone, to and from instants (whole seconds since the epoch).

@@ -33,11 +33,6 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         self.tokens = tokens
     }
 
-    /// Whether the pattern has no wildcard, so it names one thing and a miss is worth a note.
-    public var isLiteral: Bool {
-        tokens.allSatisfy { if case .literal = $0 { return true } else { return false } }
-    }
-
     public var description: String { pattern }
 
     /// Reads `[...]` after its `[`: a `]` right after `[` or `[!` is a member, as in fnmatch.

@@ -5,13 +5,10 @@ import Yams
 struct Fields {
     /// Dotted path of the mapping ("" at the top, "throttle", "schedule[0]").
     let path: String
-    /// The mapping's own line.
-    let line: Int?
     private let entries: [String: (key: Node, value: Node)]
 
-    init(path: String, line: Int?, entries: [String: (key: Node, value: Node)]) {
+    init(path: String, entries: [String: (key: Node, value: Node)]) {
         self.path = path
-        self.line = line
         self.entries = entries
     }
 
@@ -71,7 +68,7 @@ struct PolicyReader {
         for key in required where entries[key] == nil {
             report(line: node.mark?.line, "", "missing required key '\(key)'" + (path.isEmpty ? "" : " in \(path)"))
         }
-        return Fields(path: path, line: node.mark?.line, entries: entries)
+        return Fields(path: path, entries: entries)
     }
 
     /// The text of a scalar that is not empty; `expected` says what it should have been.

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The policies of a folder, as the agent uses them: which policy backs up a VM, and the
-/// host-wide limits they add up to. A file with errors contributes none of its settings (a half-read policy could
-/// back up the wrong VMs or none), but the valid files still apply, and `errors` lists every
-/// problem so the agent can report them.
+/// host-wide limits they add up to. A file with errors contributes nothing (a half-read
+/// policy could back up the wrong VMs, or none), but the valid files still apply, and
+/// `errors` lists every problem so the agent can report them.
 public struct PolicySet: Sendable {
     /// Valid policies, in file order (files sorted by path).
     public var policies: [Policy]
@@ -16,16 +16,24 @@ public struct PolicySet: Sendable {
 
     /// Every `*.yaml` and `*.yml` file directly in `directory`, in name order.
     public static func load(directory: String, hostTimeZone: TimeZone = .current) -> PolicySet {
+        do {
+            return load(files: try files(in: directory), hostTimeZone: hostTimeZone)
+        } catch {
+            return PolicySet(policies: [], errors: [error])
+        }
+    }
+
+    /// The paths of the `*.yaml` and `*.yml` files directly in `directory`, in name order.
+    public static func files(in directory: String) throws(PolicyFileError) -> [String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
             let reason = FileManager.default.fileExists(atPath: directory) ? "cannot be listed" : "does not exist"
-            return PolicySet(policies: [], errors: [PolicyFileError(file: directory, line: nil, message: "policy folder \(reason)")])
+            throw PolicyFileError(file: directory, line: nil, message: "policy folder \(reason)")
         }
-        let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             .map { URL(fileURLWithPath: directory).appendingPathComponent($0).path }
-        return load(files: files, hostTimeZone: hostTimeZone)
     }
 
     /// These files, in this order. When two files use the same name, the first keeps it and the

@@ -148,8 +148,6 @@ public struct Adaptive: Hashable, Sendable {
         self.ioPressure = ioPressure
         self.vmDiskLatency = vmDiskLatency
     }
-
-    public var isEmpty: Bool { cpuPressure == nil && ioPressure == nil && vmDiskLatency == nil }
 }
 
 /// A signal's thresholds; at least one is set, and `slow < pause` when both are.

@@ -61,10 +61,10 @@ public struct VMSelection: Hashable, Sendable, CustomStringConvertible {
         hosts?.contains { $0.matches(host) } ?? true
     }
 
-    /// "VMs web-* or db1, tagged prod, on hosts hv-*, except *-scratch".
+    /// "VMs web-* or db1 tagged prod, on hosts hv-*, except *-scratch".
     public var description: String {
         var text = vms.map { "VMs " + Self.list($0.map(\.description)) } ?? "every VM"
-        if let tags { text += ", tagged " + Self.list(tags) }
+        if let tags { text += " tagged " + Self.list(tags) }
         text += hosts.map { ", on hosts " + Self.list($0.map(\.pattern)) } ?? ", on every host"
         if !exclude.isEmpty { text += ", except " + Self.list(exclude.map(\.description)) }
         return text

@@ -169,8 +169,10 @@ final class PruneCommandTests: XCTestCase {
         _ = try thirtyPoints()
         let policy = fixture.root.appendingPathComponent("beta.yaml")
         try """
+            version: 1
             name: beta-only
-            vms: [beta, not-backed-up-yet]
+            select:
+              vms: [beta, not-backed-up-yet]
             retention:
               keep-last: 2
               keep-weekly: 0

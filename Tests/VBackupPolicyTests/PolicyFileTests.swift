@@ -84,7 +84,7 @@ struct PolicyFileTests {
             """
         let policy = try Policy.parse(text, file: "full.yaml", hostTimeZone: utc)
         #expect(policy.name == "full" && policy.priority == 70 && policy.file == "full.yaml" && policy.nameLine == 2)
-        #expect(policy.selection.description == "VMs web-* or 6f1c2d3e-0000-4000-8000-000000000001, tagged prod or critical, on hosts hv-*, except *-scratch")
+        #expect(policy.selection.description == "VMs web-* or 6f1c2d3e-0000-4000-8000-000000000001 tagged prod or critical, on hosts hv-*, except *-scratch")
         #expect(policy.schedules.count == 2)
         let nightly = policy.schedules[0], hourly = policy.schedules[1]
         #expect(nightly.description == "every day at 01:00 Europe/Paris")
