@@ -13,11 +13,7 @@ public struct VBackupCommand: ParsableCommand {
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
-<<<<<<< HEAD
-                      AgentCommand.self, StatusCommand.self, DemoCommand.self]
-=======
-                      PolicyCommand.self, DemoCommand.self]
->>>>>>> policy-work
+                      PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self]
     )
 
     public init() {}
