@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LibvirtClient
 import LocalStorage
 import VBackupAgent
@@ -61,8 +64,12 @@ final class AgentProcessTests: XCTestCase {
               max-concurrent-jobs: 3
             """
         try agent.writePolicy("nightly", good)
-        try agent.start()
+        let port = 19_000 + Int(getpid() % 1000)
+        try agent.start(metrics: "127.0.0.1:\(port)")
         try agent.waitForStatus(timeout: 30) { $0.agent.policies.map(\.name) == ["nightly"] && $0.throttle.maxConcurrentJobs == 3 }
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)
+        XCTAssertTrue(metrics.contains("vbackup_jobs_running 0"), metrics)
+        XCTAssertTrue(metrics.contains("vbackup_throttle_factor 1"), metrics)
 
         try agent.writePolicy("nightly", good.replacingOccurrences(of: "max-concurrent-jobs: 3", with: "max-concurent-jobs: 1"))
         let reload = try agent.vbackup(["agent", "reload"])
