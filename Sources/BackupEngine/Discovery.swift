@@ -47,6 +47,7 @@ public struct Discovery {
         case .other: state = .other
         }
         return DomainInfo(name: domain.name, uuid: domain.uuid, state: state,
-                          persistent: (try? domain.isPersistent) ?? false, disks: disks)
+                          persistent: (try? domain.isPersistent) ?? false, disks: disks,
+                          tags: (try? domain.vbackupTags()) ?? [])
     }
 }

@@ -15,12 +15,13 @@ struct VMsCommand: ParsableCommand {
         if json { return try JSONOutput.print(domains) }
         var rows: [[String]] = []
         for domain in domains {
-            if domain.disks.isEmpty { rows.append([domain.name, domain.state.rawValue, "-", "", "", "", ""]) }
+            let tags = domain.tags.isEmpty ? "-" : domain.tags.joined(separator: ",")
+            if domain.disks.isEmpty { rows.append([domain.name, domain.state.rawValue, tags, "-", "", "", "", ""]) }
             for (index, disk) in domain.disks.enumerated() {
-                rows.append([index == 0 ? domain.name : "", index == 0 ? domain.state.rawValue : "", disk.target,
-                             disk.format, Human.bytes(disk.virtualSize), disk.capability.rawValue, disk.sourcePath])
+                rows.append([index == 0 ? domain.name : "", index == 0 ? domain.state.rawValue : "", index == 0 ? tags : "",
+                             disk.target, disk.format, Human.bytes(disk.virtualSize), disk.capability.rawValue, disk.sourcePath])
             }
         }
-        print(Human.table(["VM", "STATE", "DISK", "FORMAT", "SIZE", "BACKUP", "SOURCE"], rows))
+        print(Human.table(["VM", "STATE", "TAGS", "DISK", "FORMAT", "SIZE", "BACKUP", "SOURCE"], rows))
     }
 }

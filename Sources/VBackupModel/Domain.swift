@@ -9,13 +9,16 @@ public struct DomainInfo: Codable, Hashable, Sendable {
     public var state: State
     public var persistent: Bool
     public var disks: [DiskInfo]
+    /// vbackup tags from the domain's metadata (what policies select with `select: tags:`).
+    public var tags: [String]
 
-    public init(name: String, uuid: String, state: State, persistent: Bool, disks: [DiskInfo]) {
+    public init(name: String, uuid: String, state: State, persistent: Bool, disks: [DiskInfo], tags: [String] = []) {
         self.name = name
         self.uuid = uuid
         self.state = state
         self.persistent = persistent
         self.disks = disks
+        self.tags = tags
     }
 }
 

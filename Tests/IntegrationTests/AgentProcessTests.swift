@@ -21,15 +21,18 @@ final class AgentProcessTests: XCTestCase {
         defer { agent.cleanup() }
         let vm = try lab.domain()
         try vm.write("vda", offset: 0, length: 40 * .mib, from: try agent.randomFile(mib: 40))
+        let tag = "agent-test-\(UUID().uuidString.prefix(6).lowercased())"
+        try vm.domain.setVbackupTags([tag])   // selected by its tag, as operators group VMs
         try agent.writePolicy("slow", """
             version: 1
             name: slow
-            select: {vms: ["\(vm.domain.name)"]}
+            select: {tags: [\(tag)]}
             throttle: {job-bandwidth: 4MiB/s}
             """)
         try agent.start()
         XCTAssertEqual(try agent.vbackup(["agent", "run", "--policy", "slow"]).status, 0)
-        try agent.waitForStatus(timeout: 60) { ($0.running.first?.bytesRead ?? 0) > 8 * .mib }
+        let running = try agent.waitForStatus(timeout: 60) { ($0.running.first?.bytesRead ?? 0) > 8 * .mib }
+        XCTAssertEqual(running.running.map(\.vm), [vm.domain.name], "the tag selects this VM and no other")
         agent.kill()
         XCTAssertTrue(try vm.domain.hasActiveJob(), "the killed agent's libvirt backup job is still there")
 
