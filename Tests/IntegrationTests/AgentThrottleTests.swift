@@ -69,7 +69,7 @@ final class AgentThrottleTests: XCTestCase {
         let reasons = Set(pressed.map(\.reason))
         XCTAssertTrue(reasons.contains { $0.contains("pressure") }, "the state says why: \(reasons)")
 
-        let recovered = try sample(agent, seconds: 10) { !$0.running.isEmpty }
+        let recovered = try sample(agent, seconds: 14) { !$0.running.isEmpty }
         XCTAssertTrue(recovered.suffix(4).allSatisfy { $0.state == "normal" || $0.state == "recovering" }, "\(recovered.map(\.state))")
         let calmRate = rate(calm), pressedRate = rate(pressedLate), recoveredRate = rate(Array(recovered.suffix(5)))
         print("adaptive: calm \(calmRate / 1048576) MiB/s, under the hog \(pressedRate / 1048576) MiB/s, after \(recoveredRate / 1048576) MiB/s")
