@@ -58,7 +58,7 @@ public final class Agent: @unchecked Sendable {
         do { _ = try stores.store(nil) } catch { logger.error("cannot open the default store", metadata: ["error": "\(error)"]) }
         try recoverAfterRestart()
         let server = config.metricsAddress.map { address in
-            AgentMetrics.serve(host: address.host, port: address.port) { [weak self] in self?.status }
+            AgentMetrics.serve(host: address.host, port: address.port, logger: logger) { [weak self] in self?.status }
         }
         defer { server?.cancel() }
         while !isStopping {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Metrics
 import Prometheus
 
@@ -66,7 +67,7 @@ final class AgentMetrics: Sendable {
 
     /// Serves `/metrics` (Prometheus text) and `/status` (the status document) on `host:port`
     /// until the task is cancelled.
-    static func serve(host: String, port: Int, status: @escaping @Sendable () -> AgentStatus?) -> Task<Void, any Error> {
+    static func serve(host: String, port: Int, logger: Logger, status: @escaping @Sendable () -> AgentStatus?) -> Task<Void, Never> {
         let router = Router()
         router.get("metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -78,6 +79,8 @@ final class AgentMetrics: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: data ?? Data())))
         }
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)))
-        return Task { try await app.run() }
+        return Task {
+            do { try await app.run() } catch { logger.error("metrics endpoint stopped", metadata: ["address": "\(host):\(port)", "error": "\(error)"]) }
+        }
     }
 }
