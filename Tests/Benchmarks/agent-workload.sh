@@ -18,6 +18,8 @@
 # Usage: agent-workload.sh PATH/TO/vbackup
 #   CASE_SECONDS  length of case 1 (default 60)
 #   CASE_TIMEOUT  longest wait for a case's backups (default 300 s)
+#   ALONE_AFTER_SECONDS  the workload alone once more at the end, to show how steady the
+#                 baseline is (default 30, 0 to skip)
 #   SRC_DATA_MIB  random data on each backed-up VM's disk (default 1024)
 #   GUEST_SYNC=1  the guest also fdatasyncs after every write (each write then flushes the disk)
 #   WINDOW        the policy's schedule window (default 30m)
@@ -28,6 +30,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TINY=$HERE/../TinyGuest
 CASE_SECONDS=${CASE_SECONDS:-60}
 CASE_TIMEOUT=${CASE_TIMEOUT:-300}
+ALONE_AFTER_SECONDS=${ALONE_AFTER_SECONDS:-30}
 SRC_DATA_MIB=${SRC_DATA_MIB:-1024}
 WINDOW=${WINDOW:-30m}
 WORK=/var/lib/libvirt/images/vbackup-agentbench
@@ -81,6 +84,9 @@ XML
   $VIRSH start "$vm" >/dev/null
 done
 
+# Written now rather than during case 1: the host's writeback of 3 GiB would skew the baseline.
+sync "$WORK"/vbbench-src-*.qcow2
+
 echo "== booting the guest's workload"
 LOG=$WORK/guest-serial.log
 bash "$TINY/make-disk.sh" "$WORK/guest.qcow2" 1G
@@ -99,13 +105,13 @@ echo "first workload line $(since "$boot_start") s after virsh start"
 sleep 5   # settle: the first seconds are not part of any case
 
 lines() { wc -l < "$LOG"; }   # complete lines on the guest's console so far
-: > "$WORK/cases"             # CASE FIRST_LINE LAST_LINE SECONDS
+: > "$WORK/cases"             # CASE FIRST_LINE LAST_LINE SECONDS LOADAVG_AT_END
 
 # Case 1: alone.
 echo "== case 1: the workload alone, ${CASE_SECONDS} s"
 a=$(lines); t=$(date +%s.%N)
 sleep "$CASE_SECONDS" & wait $!   # (a signal's trap runs at once, not after the sleep)
-echo "alone $a $(lines) $(since "$t")" >> "$WORK/cases"
+echo "alone $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/cases"
 
 # Case 2: three unthrottled backups at once.
 echo "== case 2: three concurrent unthrottled full backups"
@@ -133,13 +139,17 @@ while [ "$left" -gt 0 ] && [ "$(since "$t" | cut -d. -f1)" -lt "$CASE_TIMEOUT" ]
     left=$((left - 1))
   done
 done
-echo "unthrottled $a $(lines) $(since "$t")" >> "$WORK/cases"
+echo "unthrottled $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/cases"
 [ "$left" = 0 ] || echo "$left backups still running after ${CASE_TIMEOUT} s: stopped"
 cleanup_pids() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   PIDS=()
 }
 cleanup_pids
+# The store goes at once: its pages still waiting for writeback would otherwise be written
+# during the next case (deleting them cancels that).
+rm -rf "$WORK"/store-unthrottled "$WORK"/cache-unthrottled-*
+sleep 5
 
 # Case 3: the agent with an adaptive throttle.
 echo "== case 3: the agent, adaptive throttle"
@@ -172,10 +182,12 @@ YAML
   status >/dev/null || { echo "the agent did not answer:"; cat "$WORK/agent.err"; exit 1; }
   a=$(lines); t=$(date +%s.%N)
   echo "$t" > "$WORK/adaptive.start"
-  "$VBACKUP" agent run --state-dir "$WORK/agent-state" --policy bench > "$WORK/agent-run.out"
+  "$VBACKUP" agent run --state-dir "$WORK/agent-state" --policy bench > "$WORK/agent-run.out" 2>&1 \
+    || { echo "vbackup agent run failed:"; cat "$WORK/agent-run.out"; exit 1; }
   : > "$WORK/adaptive-status.jsonl"
   finished=0
-  for _ in $(seq 1 "$CASE_TIMEOUT"); do
+  while [ "$(since "$t" | cut -d. -f1)" -lt "$CASE_TIMEOUT" ]; do
+    kill -0 $agent_pid 2>/dev/null || { echo "the agent exited during case 3:"; tail -5 "$WORK/agent.err"; break; }
     # Records the snapshot (with the host's time) and says whether the three jobs are done.
     if st=$(status) && echo "$st" | python3 -c '
 import json, sys, time
@@ -189,13 +201,23 @@ sys.exit(0 if not d.get("running") and not d.get("queued") and len(done) >= 3 el
     fi
     sleep 1
   done
-  echo "adaptive $a $(lines) $(since "$t")" >> "$WORK/cases"
+  echo "adaptive $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/cases"
   [ $finished = 1 ] || echo "the agent's jobs were not done after ${CASE_TIMEOUT} s"
   kill -TERM $agent_pid 2>/dev/null || true
   for _ in $(seq 1 150); do kill -0 $agent_pid 2>/dev/null || break; sleep 0.2; done
   kill -0 $agent_pid 2>/dev/null && { echo "the agent ignored SIGTERM for 30 s"; kill -KILL $agent_pid 2>/dev/null || true; }
   wait $agent_pid 2>/dev/null || true
   PIDS=()
+  rm -rf "$WORK"/store-adaptive "$WORK"/cache-adaptive
+  sleep 5
+fi
+
+# The workload alone again: how steady the baseline was (on a shared host, often not very).
+if [ "$ALONE_AFTER_SECONDS" -gt 0 ]; then
+  echo "== the workload alone again, ${ALONE_AFTER_SECONDS} s (how steady the baseline is)"
+  a=$(lines); t=$(date +%s.%N)
+  sleep "$ALONE_AFTER_SECONDS" & wait $!
+  echo "alone-after $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/cases"
 fi
 
 python3 - "$WORK" "$LOG" "$WINDOW" "${SRCS[@]}" <<'PY'
@@ -233,8 +255,8 @@ def iso(text):
 
 cases = {}
 for row in open(f"{work}/cases"):
-    name, first, last, secs = row.split()
-    cases[name] = dict(first=int(first), last=int(last), seconds=float(secs))
+    name, first, last, secs, load = row.split()
+    cases[name] = dict(first=int(first), last=int(last), seconds=float(secs), load=float(load))
 
 # Backups' completion times, from each case's start.
 backups = {}
@@ -247,6 +269,13 @@ if "unthrottled" in cases:
         except FileNotFoundError:
             times.append((vm, None, False))
     backups["unthrottled"] = times
+    for vm in srcs:
+        try:
+            report = json.load(open(f"{work}/unthrottled-{vm}.json"))[0]
+            read = sum(d.get("bytesRead", 0) for d in (report.get("point") or {}).get("disks", []))
+            print(f"case 2, {vm}: {'ok' if report.get('ok') else 'FAILED'}, read {read / 2**20:.0f} MiB in {report.get('seconds', 0):.1f} s")
+        except (FileNotFoundError, ValueError, IndexError):
+            print(f"case 2, {vm}: no JSON report")
 throttle_summary = None
 if "adaptive" in cases:
     start = float(open(f"{work}/adaptive.start").read())
@@ -270,12 +299,15 @@ if "adaptive" in cases:
             print(f"{vm}: agent job {j.get('state') if j else 'missing'} {(j or {}).get('error') or ''}")
 
 print()
-header = f"{'case':<12} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'% alone':>8} {'secs':>6}   backups' completion s: slowest (each)"
+header = (f"{'case':<12} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'% alone':>8} {'secs':>6} {'load':>5}"
+          "   backups' completion s: slowest (each)")
 print(header)
 print("-" * len(header))
 alone = None
 results = {}
-for name in ("alone", "unthrottled", "adaptive"):
+for name in ("alone", "unthrottled", "adaptive", "alone-after"):
+    if name == "alone-after" and name not in cases:
+        continue
     if name not in cases:
         print(f"{name:<12} (skipped)")
         continue
@@ -295,11 +327,12 @@ for name in ("alone", "unthrottled", "adaptive"):
         slowest = f"{max(known):.1f}" if len(known) == len(each) else "not done"
         done = slowest + " (" + ", ".join(
             (f"{d:.1f}" if d is not None else "-") + ("" if ok else " FAILED") for _, d, ok in each) + ")"
-    print(f"{name:<12} {w['mbps']:>8.1f} {w['p50']:>8.3f} {w['p99']:>8.3f} {w['max']:>8.1f} {pct:>8} {c['seconds']:>6.0f}   {done}")
+    print(f"{name:<12} {w['mbps']:>8.1f} {w['p50']:>8.3f} {w['p99']:>8.3f} {w['max']:>8.1f} {pct:>8} {c['seconds']:>6.0f} {c['load']:>5.1f}   {done}")
 print()
 print("MiB/s: the guest's writes over the case (each 1 s line weighted by its length); p50/p99: the")
 print("median over the case's seconds of each second's p50/p99; max: the slowest single write.")
-print("Cases 2 and 3 last from the backups' start until the last one finished.")
+print("Cases 2 and 3 last from the backups' start until the last one finished. load: the host's")
+print("1-minute load average at the case's end (this bench's 4 VMs included): other work skews it all.")
 if throttle_summary:
     states, reasons, min_factor = throttle_summary
     print("throttle during case 3: " + ", ".join(f"{s} {v:.0f} s" for s, v in sorted(states.items()))
