@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: setup demo test bench bench-store
+.PHONY: setup demo test bench bench-store bench-agent
 
 setup:
 	bash .ci/setup-host
@@ -26,3 +26,9 @@ bench-store: setup
 	swift build -c release --product vbackup
 	swift build -c release --product vbackup-storebench
 	bash Tests/Benchmarks/store-maintenance.sh .build/release/vbackup .build/release/vbackup-storebench
+
+# What backups cost a working VM: a tiny guest's disk workload alone, beside three unthrottled
+# backups, and beside the agent's adaptive throttle (when the build has the agent).
+bench-agent: setup
+	swift build -c release --product vbackup
+	bash Tests/Benchmarks/agent-workload.sh .build/release/vbackup
