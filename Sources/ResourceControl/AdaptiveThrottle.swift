@@ -85,6 +85,12 @@ public struct AdaptiveThrottle: Sendable {
     public private(set) var state = State.normal
     /// Consecutive updates with every signal below 0.75 × slow.
     private var calmUpdates = 0
+    /// Host pressure the backups are not causing, per host signal: the level it kept through a
+    /// long pause (see `AdaptiveThrottle+Attribution.swift`).
+    var background: [String: Double] = [:]
+    /// Consecutive paused updates, and the lowest value of each host signal during them.
+    var pausedUpdates = 0
+    var pauseLows: [String: Double] = [:]
 
     public init(cpuPressure: Thresholds? = nil, ioPressure: Thresholds? = nil, vmDiskLatency: Thresholds? = nil) {
         self.cpuPressure = cpuPressure
@@ -95,8 +101,9 @@ public struct AdaptiveThrottle: Sendable {
 
 extension AdaptiveThrottle {
     public mutating func update(_ signals: Signals) -> Decision {
-        let readings = readings(signals)
+        let readings = discountingBackground(readings(signals))
         if let worst = readings.filter({ $0.value >= $0.thresholds.pause }).max(by: { $0.ratio(\.pause) < $1.ratio(\.pause) }) {
+            if let attributed = attributeToHost(worst, readings) { return attributed }
             return decide(0, .paused, calm: 0, "\(worst.words) ≥ pause \(worst.format(worst.thresholds.pause))")
         }
         if let worst = readings.filter({ $0.value >= $0.thresholds.slow }).max(by: { $0.ratio(\.slow) < $1.ratio(\.slow) }) {
@@ -126,9 +133,10 @@ extension AdaptiveThrottle {
         return decide(raised, raised >= 1 ? .normal : .recovering, calm: calm, "\(under) for \(calm) updates")
     }
 
-    private mutating func decide(_ newFactor: Double, _ newState: State, calm: Int, _ reason: String) -> Decision {
+    mutating func decide(_ newFactor: Double, _ newState: State, calm: Int, _ reason: String) -> Decision {
         // Four decimals: n/10000 is the double nearest the decimal, so 0.05 + 0.15 is exactly 0.2.
         factor = (newFactor * 10_000).rounded() / 10_000
+        if newState != .paused { pausedUpdates = 0; pauseLows = [:] }
         state = newState
         calmUpdates = calm
         return Decision(factor: factor, state: state, reason: "\(reason); factor \(factor.formatted(maxFractionDigits: 4))")
