@@ -88,7 +88,8 @@ public struct AdaptiveThrottle: Sendable {
     /// Host pressure the backups are not causing, per host signal: the level it kept through a
     /// long pause (see `AdaptiveThrottle+Attribution.swift`).
     var background: [String: Double] = [:]
-    /// Consecutive paused updates, and the lowest value of each host signal during them.
+    /// Consecutive updates with the backups at their slowest (paused, or at the floor and still
+    /// told to slow down), and the lowest value of each host signal during them.
     var pausedUpdates = 0
     var pauseLows: [String: Double] = [:]
 
@@ -107,10 +108,14 @@ extension AdaptiveThrottle {
             return decide(0, .paused, calm: 0, "\(worst.words) ≥ pause \(worst.format(worst.thresholds.pause))")
         }
         if let worst = readings.filter({ $0.value >= $0.thresholds.slow }).max(by: { $0.ratio(\.slow) < $1.ratio(\.slow) }) {
+            if factor <= Self.floor, let attributed = attributeToHost(worst, readings) { return attributed }
             let halved = max(Self.floor, factor / 2)
             return decide(halved, .slowed, calm: 0, "\(worst.words) ≥ slow \(worst.format(worst.thresholds.slow))")
         }
-        // Nothing at a threshold: a pause ends here, at the slowest rate.
+        // Nothing at a threshold: a pause ends here, at the slowest rate, and any run of updates
+        // toward judging the host's own pressure is broken.
+        pausedUpdates = 0
+        pauseLows = [:]
         let resumed = max(factor, Self.floor)
         let nearest = readings.max { $0.ratio(\.slow) < $1.ratio(\.slow) }
         if let nearest, nearest.value >= Self.clearFraction * nearest.thresholds.slow {
@@ -136,7 +141,7 @@ extension AdaptiveThrottle {
     mutating func decide(_ newFactor: Double, _ newState: State, calm: Int, _ reason: String) -> Decision {
         // Four decimals: n/10000 is the double nearest the decimal, so 0.05 + 0.15 is exactly 0.2.
         factor = (newFactor * 10_000).rounded() / 10_000
-        if newState != .paused { pausedUpdates = 0; pauseLows = [:] }
+        if newFactor > Self.floor { pausedUpdates = 0; pauseLows = [:] }
         state = newState
         calmUpdates = calm
         return Decision(factor: factor, state: state, reason: "\(reason); factor \(factor.formatted(maxFractionDigits: 4))")

@@ -18,7 +18,7 @@ struct AdaptiveAttributionTests {
         #expect(paused.dropLast().allSatisfy { $0.state == .paused && $0.factor == 0 })
         let judged = paused.last!
         #expect(judged.state == .slowed && judged.factor == 0.05)
-        #expect(judged.reason.contains("cpu pressure stayed at or above pause 70% (lowest 74%)"), "\(judged.reason)")
+        #expect(judged.reason.contains("cpu pressure stayed at or above pause 70% (lowest 74%) through 10 updates"), "\(judged.reason)")
         #expect(judged.reason.contains("host's own"))
         // Now 80% is 6 points added to the host's own 74%: calm, so the backups speed up again.
         let after = feed([80, 80, 80, 80])
@@ -35,6 +35,16 @@ struct AdaptiveAttributionTests {
         for _ in 0..<10 { _ = strict.update(.init(cpuPressure: 75)) }
         let slowed = strict.update(.init(cpuPressure: 90))   // +15 over the host's own 75%
         #expect(slowed.state == .slowed && slowed.reason.contains("cpu pressure added to the host's own 75% 15%"), "\(slowed.reason)")
+    }
+
+    @Test("pressure between slow and pause that the backups at their slowest do not ease is the host's own too")
+    mutating func slowLevel() {
+        // Halving reaches the floor in 5 updates; 10 more at the floor and it is judged.
+        let steps = feed(Array(repeating: 62, count: 15))
+        #expect(steps[4].factor == 0.05 && steps[13].state == .slowed && steps[13].factor == 0.05)
+        #expect(steps[14].reason.contains("cpu pressure stayed at or above slow 30% (lowest 62%)"), "\(steps[14].reason)")
+        let after = feed([64, 64, 64, 64])
+        #expect(after.map(\.factor) == [0.05, 0.05, 0.2, 0.35], "2 points over the host's own 62%: calm")
     }
 
     @Test("a short pause is not long enough to judge, and a calm host forgets its background")
