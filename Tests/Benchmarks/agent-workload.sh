@@ -174,8 +174,10 @@ throttle:
     vm-disk-latency: {slow: 20ms, pause: 60ms}
 YAML
   status() { "$VBACKUP" status --state-dir "$WORK/agent-state" --json 2>/dev/null; }
+  metrics=()   # no metrics server where the agent has one: its default port may be taken here
+  "$VBACKUP" agent start --help 2>&1 | grep -q -- '--metrics' && metrics=(--metrics off)
   "$VBACKUP" agent --policies "$WORK/policies" --state-dir "$WORK/agent-state" --store "$WORK/store-adaptive" \
-    > "$WORK/agent.out" 2> "$WORK/agent.err" &
+    "${metrics[@]}" > "$WORK/agent.out" 2> "$WORK/agent.err" &
   agent_pid=$!
   PIDS+=($agent_pid)
   for _ in $(seq 1 150); do status >/dev/null && break; kill -0 $agent_pid 2>/dev/null || break; sleep 0.2; done
