@@ -126,8 +126,8 @@ echo "alone $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/
 
 # Case 2: three unthrottled backups at once.
 echo "== case 2: three concurrent unthrottled full backups"
-# One local catalog per process, as three hosts would have: processes sharing one catalog fail
-# with "database is locked" (vbackup's SQLite catalog does not wait for a busy lock).
+# One local catalog per process, as three hosts would have. (Before e6b8a2d, processes sharing
+# one catalog failed with "database is locked": the catalog did not wait for a busy lock.)
 export VBACKUP_CACHE=$WORK/cache-unthrottled-init
 "$VBACKUP" store init --store "$WORK/store-unthrottled" --encryption none >/dev/null
 a=$(lines); t=$(date +%s.%N)
