@@ -17,19 +17,21 @@
 #
 # Usage: agent-workload.sh PATH/TO/vbackup
 #   CASE_SECONDS  length of case 1 (default 60)
-#   CASE_TIMEOUT  longest wait for a case's backups (default 300 s)
+#   CASE_TIMEOUT  longest wait for a case's backups (default 360 s; the agent's jobs still
+#                 running then are stopped, and their finish is projected from their progress)
 #   ALONE_AFTER_SECONDS  the workload alone once more at the end, to show how steady the
 #                 baseline is (default 30, 0 to skip)
 #   SRC_DATA_MIB  random data on each backed-up VM's disk (default 1024)
 #   GUEST_SYNC=1  the guest also fdatasyncs after every write (each write then flushes the disk)
 #   WINDOW        the policy's schedule window (default 30m)
+#   KEEP_LOGS=DIR copy the run's logs there before cleaning up (console, status snapshots, agent)
 set -euo pipefail
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 VBACKUP=$(realpath "${1:?usage: $0 path/to/vbackup}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 TINY=$HERE/../TinyGuest
 CASE_SECONDS=${CASE_SECONDS:-60}
-CASE_TIMEOUT=${CASE_TIMEOUT:-300}
+CASE_TIMEOUT=${CASE_TIMEOUT:-360}
 ALONE_AFTER_SECONDS=${ALONE_AFTER_SECONDS:-30}
 SRC_DATA_MIB=${SRC_DATA_MIB:-1024}
 WINDOW=${WINDOW:-30m}
@@ -53,12 +55,21 @@ cleanup() {
     kill -0 "$pid" 2>/dev/null && { kill "$pid" 2>/dev/null; sleep 2; kill -KILL "$pid" 2>/dev/null || true; }
   done
   PIDS=()
+  if [ -n "${KEEP_LOGS:-}" ] && [ -f "$WORK/cases" ]; then
+    mkdir -p "$KEEP_LOGS"
+    find "$WORK" -maxdepth 1 -type f \( -name '*.log' -o -name '*.jsonl' -o -name '*.json' -o -name '*.err' \
+      -o -name '*.out' -o -name '*.time' -o -name '*.start' -o -name cases \) -exec cp {} "$KEEP_LOGS/" \;
+  fi
   for vm in $GUEST "${SRCS[@]}"; do
     $VIRSH destroy "$vm" >/dev/null 2>&1 || true
     $VIRSH undefine "$vm" --checkpoints-metadata >/dev/null 2>&1 || true
   done
   rm -rf "$WORK"
 }
+# One run at a time on a host: a second one (say from another checkout) would remove this one's
+# VMs and files in its first cleanup. It waits for the lock instead.
+exec 9> /run/lock/vbackup-agent-workload.lock
+flock -n 9 || { echo "another agent-workload run is going on: waiting for it"; flock 9; }
 trap cleanup EXIT
 trap 'INTERRUPTED=INT; echo "interrupted"; exit 130' INT
 trap 'echo "terminated"; exit 143' TERM
@@ -115,8 +126,8 @@ echo "alone $a $(lines) $(since "$t") $(cut -d" " -f1 /proc/loadavg)" >> "$WORK/
 
 # Case 2: three unthrottled backups at once.
 echo "== case 2: three concurrent unthrottled full backups"
-# One local catalog per process, as three hosts would have: processes sharing one catalog fail
-# with "database is locked" (vbackup's SQLite catalog does not wait for a busy lock).
+# One local catalog per process, as three hosts would have. (Before e6b8a2d, processes sharing
+# one catalog failed with "database is locked": the catalog did not wait for a busy lock.)
 export VBACKUP_CACHE=$WORK/cache-unthrottled-init
 "$VBACKUP" store init --store "$WORK/store-unthrottled" --encryption none >/dev/null
 a=$(lines); t=$(date +%s.%N)
@@ -174,8 +185,10 @@ throttle:
     vm-disk-latency: {slow: 20ms, pause: 60ms}
 YAML
   status() { "$VBACKUP" status --state-dir "$WORK/agent-state" --json 2>/dev/null; }
+  metrics=()   # no metrics server where the agent has one: its default port may be taken here
+  "$VBACKUP" agent start --help 2>&1 | grep -q -- '--metrics' && metrics=(--metrics off)
   "$VBACKUP" agent --policies "$WORK/policies" --state-dir "$WORK/agent-state" --store "$WORK/store-adaptive" \
-    > "$WORK/agent.out" 2> "$WORK/agent.err" &
+    "${metrics[@]}" > "$WORK/agent.out" 2> "$WORK/agent.err" &
   agent_pid=$!
   PIDS+=($agent_pid)
   for _ in $(seq 1 150); do status >/dev/null && break; kill -0 $agent_pid 2>/dev/null || break; sleep 0.2; done
@@ -189,14 +202,17 @@ YAML
   while [ "$(since "$t" | cut -d. -f1)" -lt "$CASE_TIMEOUT" ]; do
     kill -0 $agent_pid 2>/dev/null || { echo "the agent exited during case 3:"; tail -5 "$WORK/agent.err"; break; }
     # Records the snapshot (with the host's time) and says whether the three jobs are done.
+    # (Only this agent's documents count: a status.json of another agent is ignored.)
     if st=$(status) && echo "$st" | python3 -c '
 import json, sys, time
 d = json.load(sys.stdin)
+if d.get("agent", {}).get("pid") != int(sys.argv[2]):
+    sys.exit(1)
 d["_host"] = time.time()
 with open(sys.argv[1], "a") as f:
     f.write(json.dumps(d) + "\n")
 done = [j for j in d.get("recent", []) if j.get("policy") == "bench"]
-sys.exit(0 if not d.get("running") and not d.get("queued") and len(done) >= 3 else 1)' "$WORK/adaptive-status.jsonl"; then
+sys.exit(0 if not d.get("running") and not d.get("queued") and len(done) >= 3 else 1)' "$WORK/adaptive-status.jsonl" $agent_pid; then
       finished=1; break
     fi
     sleep 1
@@ -285,18 +301,47 @@ if "adaptive" in cases:
     backups["adaptive"] = [
         (vm, iso(jobs[vm]["finishedAt"]) - start if vm in jobs and jobs[vm].get("finishedAt") else None,
          vm in jobs and jobs[vm].get("state") == "succeeded") for vm in srcs]
+    unfinished = {vm for vm in srcs if vm not in jobs}
     states = {}
     for a, b in zip(snapshots, snapshots[1:] + [None]):
         state = (a.get("throttle") or {}).get("state", "?")
         states[state] = states.get(state, 0) + ((b["_host"] - a["_host"]) if b else 1.0)
-    reasons = sorted({(s.get("throttle") or {}).get("reason", "") for s in snapshots} - {""})
+    # Reasons with their numbers blanked, most frequent first; and the signals' spread.
+    counts = {}
+    for snap in snapshots:
+        r = re.sub(r"\d+(\.\d+)?", "#", (snap.get("throttle") or {}).get("reason", ""))
+        if r:
+            counts[r] = counts.get(r, 0) + 1
+    reasons = [f"{r} ({n} s)" for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    def spread(key, unit):
+        values = [((snap.get("throttle") or {}).get("signals") or {}).get(key) for snap in snapshots]
+        values = [v for v in values if isinstance(v, (int, float))]
+        return f"{statistics.median(values):.1f}{unit} (max {max(values):.1f}{unit})" if values else "-"
+    signals = (f"cpu pressure {spread('cpuPressure', ' %')}, io pressure {spread('ioPressure', ' %')}, "
+               f"worst VM disk latency {spread('vmDiskLatencyMs', ' ms')}")
     factors = [(s.get("throttle") or {}).get("factor") for s in snapshots]
     factors = [f for f in factors if isinstance(f, (int, float))]
-    throttle_summary = (states, reasons, min(factors) if factors else None)
+    throttle_summary = (states, reasons, min(factors) if factors else None, signals)
+    running = {j["vm"]: j for j in last.get("running", []) if j.get("policy") == "bench"}
+    queued = {j["vm"] for j in last.get("queued", []) if j.get("policy") == "bench"}
     for vm in srcs:
         j = jobs.get(vm)
-        if not j or j.get("state") != "succeeded":
+        if vm in running:
+            r = running[vm]
+            print(f"{vm}: agent job still running at the end: {r.get('bytesDone', 0) / 2**20:.0f} of "
+                  f"{r.get('bytesTotal', 0) / 2**20:.0f} MiB, {r.get('rate', 0) / 2**20:.1f} MiB/s")
+        elif vm in queued:
+            print(f"{vm}: agent job still queued at the end")
+        elif not j or j.get("state") != "succeeded":
             print(f"{vm}: agent job {j.get('state') if j else 'missing'} {(j or {}).get('error') or ''}")
+    # Not done in time: project the finish from the progress so far (all jobs started together).
+    projected = None
+    if running and not queued and snapshots:
+        elapsed = snapshots[-1]["_host"] - start
+        done_b = sum(r.get("bytesDone", 0) for r in running.values())
+        total_b = sum(r.get("bytesTotal", 0) for r in running.values())
+        if done_b > 0 and total_b > 0:
+            projected = elapsed * total_b / done_b
 
 print()
 header = (f"{'case':<12} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'% alone':>8} {'secs':>6} {'load':>5}"
@@ -325,8 +370,11 @@ for name in ("alone", "unthrottled", "adaptive", "alone-after"):
         each = backups[name]
         known = [d for _, d, _ in each if d is not None]
         slowest = f"{max(known):.1f}" if len(known) == len(each) else "not done"
-        done = slowest + " (" + ", ".join(
-            (f"{d:.1f}" if d is not None else "-") + ("" if ok else " FAILED") for _, d, ok in each) + ")"
+        def one(vm, d, ok):
+            if name == "adaptive" and vm in unfinished:
+                return "unfinished"
+            return (f"{d:.1f}" if d is not None else "-") + ("" if ok else " FAILED")
+        done = slowest + " (" + ", ".join(one(*e) for e in each) + ")"
     print(f"{name:<12} {w['mbps']:>8.1f} {w['p50']:>8.3f} {w['p99']:>8.3f} {w['max']:>8.1f} {pct:>8} {c['seconds']:>6.0f} {c['load']:>5.1f}   {done}")
 print()
 print("MiB/s: the guest's writes over the case (each 1 s line weighted by its length); p50/p99: the")
@@ -334,16 +382,21 @@ print("median over the case's seconds of each second's p50/p99; max: the slowest
 print("Cases 2 and 3 last from the backups' start until the last one finished. load: the host's")
 print("1-minute load average at the case's end (this bench's 4 VMs included): other work skews it all.")
 if throttle_summary:
-    states, reasons, min_factor = throttle_summary
+    states, reasons, min_factor, signals = throttle_summary
     print("throttle during case 3: " + ", ".join(f"{s} {v:.0f} s" for s, v in sorted(states.items()))
           + (f"; lowest factor {min_factor:.2f}" if min_factor is not None else ""))
-    if reasons:
-        print("  reasons seen: " + "; ".join(reasons[:6]))
+    print(f"  signals (median, max): {signals}")
+    for r in reasons[:4]:
+        print(f"  reason: {r}")
     w, limit = results.get("adaptive"), unit_seconds(window)
     each = backups["adaptive"]
     inside = all(d is not None and ok and (limit is None or d <= limit) for _, d, ok in each)
+    verdict = "yes" if inside else "NO"
+    if not inside and projected is not None and limit is not None:
+        verdict = (f"not finished during the bench; projected from bytesDone/bytesTotal at their average rate "
+                   f"so far, they end after ~{projected:.0f} s: {'inside' if projected <= limit else 'OUTSIDE'} it")
     if w and alone:
         keeps = 100 * w["mbps"] / alone
         print(f"target: workload keeps >= 90 % of its throughput alone: {'yes' if keeps >= 90 else 'NO'} ({keeps:.0f} %); "
-              f"backups finished inside the {window} window: {'yes' if inside else 'NO'}")
+              f"backups finished inside the {window} window: {verdict}")
 PY

@@ -17,6 +17,8 @@ out=${1:?usage: build.sh OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 chmod 755 "$out"
+exec 9> "$out/.lock"   # concurrent builds into one OUTDIR take turns
+flock 9
 
 # The inputs: the exact kernel package that linux-image-amd64 points at, busybox-static, sources.
 # (One apt-cache call: each costs seconds here. The meta package pins its kernel's exact version.)
