@@ -8,7 +8,7 @@ extension Agent {
     /// Runs one job on its thread and records how it ended.
     func execute(_ job: RunningJob) {
         let record = job.record
-        let policy = policies.policies.first { $0.name == record.policy }
+        let policy = policies.policy(named: record.policy)
         var ended: JobRecord
         do {
             guard let connection = currentConnection else { throw AgentError.notRunning("not connected to libvirt") }
@@ -84,7 +84,7 @@ extension Agent {
     /// the job started.
     private func committedPoint(of job: JobRecord) -> PointManifest? {
         guard let started = job.startedAt else { return nil }
-        let policy = policies.policies.first { $0.name == job.policy }
+        let policy = policies.policy(named: job.policy)
         guard let store = try? stores.store(policy?.store) else { return nil }
         return try? store.listPoints(vm: job.vmUUID).last { $0.createdAt >= started.addingTimeInterval(-1) }
     }

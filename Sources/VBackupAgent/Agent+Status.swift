@@ -26,7 +26,7 @@ extension Agent {
             AgentStatus.Queued(id: $0.id, vm: $0.vmName, policy: $0.policy, trigger: $0.trigger.rawValue,
                                priority: $0.priority, queuedAt: $0.queuedAt, windowEnd: $0.windowEnd)
         }
-        let next = Scheduler(policies: set, agentStartedAt: startedAt).upcoming(vms: inventory.all.map(\.facts), now: now, limit: 10)
+        let next = Scheduler(policies: set, agentStartedAt: startedAt).upcoming(vms: inventory.all, now: now, limit: 10)
         return AgentStatus(agent: agent, throttle: throttle.status, running: running, queued: queued,
                            recent: try journal.recent(limit: 20).map(AgentStatus.Finished.init), next: next)
     }

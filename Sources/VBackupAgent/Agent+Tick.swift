@@ -25,9 +25,9 @@ extension Agent {
             if !added.isEmpty { logger.info("VMs discovered", metadata: ["vms": "\(added)"]) }
         }
         let set = policies
-        let names = Dictionary(inventory.all.map { ($0.facts.uuid, $0.facts.name) }, uniquingKeysWith: { a, _ in a })
+        let names = Dictionary(inventory.all.map { ($0.uuid, $0.name) }, uniquingKeysWith: { a, _ in a })
         throttle.tick(limits: set.hostLimits(at: now, host: libvirt.host), connection: libvirt.connection, vmNames: names)
-        let jobBandwidth: (String) -> UInt64? = { name in set.policies.first { $0.name == name }?.jobBandwidth(at: now) }
+        let jobBandwidth: (String) -> UInt64? = { set.policy(named: $0)?.jobBandwidth(at: now) }
         if schedule {
             try takeRequests(set: set, now: now)
             try queueDue(set: set, now: now)
@@ -41,7 +41,7 @@ extension Agent {
     /// firing is then recorded as handled (the running job covers it) instead of stacking up.
     private func queueDue(set: PolicySet, now: Date) throws {
         let scheduler = Scheduler(policies: set, agentStartedAt: startedAt)
-        let due = try scheduler.due(vms: inventory.all.map(\.facts), now: now, lastFiring: journal.lastFiring)
+        let due = try scheduler.due(vms: inventory.all, now: now, lastFiring: journal.lastFiring)
         guard !due.isEmpty else { return }
         var busy = Set(try journal.jobs(in: [.queued, .running]).map(\.vmUUID))
         for firing in due {
@@ -62,9 +62,9 @@ extension Agent {
 
     /// Turns `vbackup agent run` requests into queued jobs.
     private func takeRequests(set: PolicySet, now: Date) throws {
-        let vms = inventory.all.map(\.facts)
+        let vms = inventory.all
         try journal.takeRequests { request, db in
-            let policy = request.policy.flatMap { name in set.policies.first { $0.name == name } }
+            let policy = request.policy.flatMap(set.policy(named:))
             if request.policy != nil && policy == nil {
                 logger.error("run request names an unknown policy", metadata: ["policy": "\(request.policy ?? "")"])
                 return

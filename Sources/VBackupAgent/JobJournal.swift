@@ -84,9 +84,6 @@ public final class JobJournal: Sendable {
         try write { try job.update($0) }
     }
 
-    public func job(id: String) throws -> JobRecord? {
-        try read { try JobRecord.fetchOne($0, key: id) }
-    }
 
     public func jobs(in states: [JobRecord.State]) throws -> [JobRecord] {
         try read {
@@ -100,18 +97,6 @@ public final class JobJournal: Sendable {
         try read {
             try JobRecord.filter(![JobRecord.State.queued.rawValue, JobRecord.State.running.rawValue].contains(Column("state")))
                 .order(Column("finishedAt").desc).limit(limit).fetchAll($0)
-        }
-    }
-
-    /// Counts of finished jobs by state, for metrics that survive restarts.
-    public func finishedCounts() throws -> [JobRecord.State: Int] {
-        try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state")
-            var counts: [JobRecord.State: Int] = [:]
-            for row in rows {
-                if let state = JobRecord.State(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
         }
     }
 

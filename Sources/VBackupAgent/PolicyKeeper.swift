@@ -78,8 +78,4 @@ final class PolicyKeeper {
         }
         return Loaded(set: PolicySet(policies: policies), infos: infos, errors: errors)
     }
-
-    func policy(named name: String) -> Policy? {
-        current.set.policies.first { $0.name == name }
-    }
 }

@@ -105,7 +105,7 @@ struct AgentRunCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard AgentControl.isRunning(stateDirectory: directory.url) else {
+        guard AgentProcess.isRunning(stateDirectory: directory.url) else {
             throw AgentError.notRunning("no agent runs with state directory \(directory.url.path)")
         }
         try JobJournal(directory: directory.url).request(policy: policy, vms: vms, full: full, at: Date())

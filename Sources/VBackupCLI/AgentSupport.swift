@@ -5,12 +5,8 @@ import VBackupAgent
 
 /// Signals to a running agent, found through its state directory.
 enum AgentControl {
-    static func isRunning(stateDirectory: URL) -> Bool {
-        AgentProcess.isRunning(stateDirectory: stateDirectory)
-    }
-
     static func signal(_ signal: Int32, stateDirectory: URL) throws {
-        guard let pid = AgentProcess.pid(stateDirectory: stateDirectory), isRunning(stateDirectory: stateDirectory) else {
+        guard let pid = AgentProcess.pid(stateDirectory: stateDirectory), AgentProcess.isRunning(stateDirectory: stateDirectory) else {
             throw AgentError.notRunning("no agent runs with state directory \(stateDirectory.path)")
         }
         guard kill(pid, signal) == 0 else {

@@ -14,7 +14,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         var status = try AgentStatus.read(from: directory.url)
-        let alive = AgentControl.isRunning(stateDirectory: directory.url)
+        let alive = AgentProcess.isRunning(stateDirectory: directory.url)
         status.agent.alive = alive
         if json { try JSONOutput.print(status) } else { print(StatusText(status: status, now: Date()).render()) }
         if !alive { throw ExitCode.failure }

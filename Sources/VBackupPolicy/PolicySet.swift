@@ -57,6 +57,11 @@ public struct PolicySet: Sendable {
         return set
     }
 
+    /// The policy named `name`, if the set holds it (jobs name their policy).
+    public func policy(named name: String) -> Policy? {
+        policies.first { $0.name == name }
+    }
+
     /// The policy that backs up `vm`: of those that select it, the one with the highest
     /// priority, and on a tie the first by name. Nil when none selects it.
     public func policy(for vm: VMFacts) -> Policy? {
