@@ -40,6 +40,7 @@ extension Agent {
         }
         do { try journal.update(ended) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }
         metrics.jobFinished(ended)
+        for remark in job.remarks { logger.notice("\(remark)", metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)"]) }
         logger.log(level: ended.state == .succeeded ? .info : .error, "job \(ended.state.rawValue)",
                    metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)", "policy": "\(ended.policy)",
                               "point": "\(ended.pointID ?? "-")", "error": "\(ended.error ?? "-")"])

@@ -7,7 +7,8 @@ extension Agent {
         let agent = AgentStatus.Agent(
             pid: getpid(), host: libvirt.host, startedAt: startedAt, updatedAt: now,
             stateDirectory: config.stateDirectory.path, policiesDirectory: config.policiesDirectory.path,
-            policies: loaded.infos, policyErrors: loaded.errors, policyGeneration: keeper.generation, cpuControl: throttle.cpuDescription,
+            policies: loaded.infos, policyErrors: loaded.errors, policyGeneration: keeper.generation,
+            policyOverlaps: Self.overlaps(set, vms: inventory.all), cpuControl: throttle.cpuDescription,
             vms: inventory.all.count, libvirt: libvirt.description)
         let snapshot = throttle.governor.snapshot()
         let running = jobs.runningJobs.map { job -> AgentStatus.Running in
@@ -29,6 +30,14 @@ extension Agent {
         let next = Scheduler(policies: set, agentStartedAt: startedAt).upcoming(vms: inventory.all, now: now, limit: 10)
         return AgentStatus(agent: agent, throttle: throttle.status, running: running, queued: queued,
                            recent: try journal.recent(limit: 20).map(AgentStatus.Finished.init), next: next)
+    }
+
+    static func overlaps(_ set: PolicySet, vms: [VMFacts]) -> [String] {
+        vms.compactMap { vm in
+            let others = set.conflicts(for: vm)
+            guard let winner = set.policy(for: vm), !others.isEmpty else { return nil }
+            return "VM \(vm.name): policy \(winner.name) backs it up; \(others.map(\.name).joined(separator: ", ")) also select it"
+        }
     }
 
     /// Whether the remaining logical bytes at the current pace end after the window. Logical

@@ -17,6 +17,9 @@ public struct AgentStatus: Codable, Sendable {
         public var policyErrors: [String]
         /// Bumped on every reload of the policy folder (`vbackup agent reload` waits for it).
         public var policyGeneration: Int
+        /// VMs that more than one policy selects: the winner backs them up, the others are named
+        /// here, as an overlap is more often a mistake than a plan.
+        public var policyOverlaps: [String]
         public var cpuControl: String
         public var vms: Int
         public var libvirt: String

@@ -41,6 +41,7 @@ struct StatusText {
         let names = agent.policies.map { $0.name + ($0.keptLastGood ? " (last good version)" : "") }
         lines.append("policies: \(names.isEmpty ? "none" : names.joined(separator: ", ")) from \(agent.policiesDirectory)")
         lines += agent.policyErrors.map { "  ! \($0)" }
+        lines += agent.policyOverlaps.map { "  ~ \($0)" }
         lines.append("cpu: \(agent.cpuControl)")
         return lines.joined(separator: "\n")
     }

@@ -91,6 +91,14 @@ final class AgentProcessTests: XCTestCase {
         let fixed = try agent.waitForStatus(timeout: 10) { $0.agent.policyErrors.isEmpty && $0.throttle.maxConcurrentJobs == 1 }
         XCTAssertEqual(fixed.agent.policies.first?.keptLastGood, false)
 
+        // Two policies selecting one VM: the higher priority backs it up, and status names the overlap.
+        let vm = try lab.domain(start: false)
+        try agent.writePolicy("zz-everything", "version: 1\nname: everything\npriority: 10\n")
+        let overlap = try agent.waitForStatus(timeout: 10) { status in status.agent.policyOverlaps.contains { $0.contains(vm.domain.name) } }
+        XCTAssertTrue(overlap.agent.policyOverlaps.contains("VM \(vm.domain.name): policy nightly backs it up; everything also select it"),
+                      "\(overlap.agent.policyOverlaps)")
+        try FileManager.default.removeItem(at: agent.policies.appendingPathComponent("zz-everything.yaml"))
+
         let text = try agent.vbackup(["status"])
         XCTAssertEqual(text.status, 0)
         XCTAssertTrue(text.out.contains("policies: nightly"), text.out)
