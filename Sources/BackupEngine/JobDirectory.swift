@@ -31,7 +31,7 @@ struct JobDirectory {
     private static func removeStale(vmUUID: String) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
         for name in names where name.hasPrefix(prefix + vmUUID + "-") {
-            guard let pid = Int32(name.split(separator: "-").last ?? ""), kill(pid, 0) != 0 || pid == getpid() else { continue }
+            guard let pid = Int32(name.split(separator: "-").last ?? ""), !Leftovers.isAlive(pid) || pid == getpid() else { continue }
             try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
     }

@@ -66,7 +66,8 @@ public enum Leftovers {
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func isAlive(_ pid: Int32) -> Bool {
+    /// Whether a process with this pid exists (EPERM: it does, owned by someone else).
+    static func isAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || errno == EPERM
     }
 }
