@@ -1,6 +1,8 @@
 # The README's commands. Each first installs what it needs (Debian packages, libvirt daemons).
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
+# The PostgreSQL role .ci/setup-host makes; the server tests create and drop their own databases with it.
+export VBACKUP_TEST_POSTGRES ?= postgres://vbackup:vbackup@127.0.0.1:5432/vbackup
 
 .PHONY: setup demo test bench bench-store bench-agent
 

@@ -28,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // C libraries, each behind a module map; only their one wrapper module imports them.
@@ -64,6 +68,7 @@ let package = Package(
             name: "VBackupAgent",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LibvirtClient", "ResourceControl",
+                "FleetAPI", "FleetClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -72,11 +77,43 @@ let package = Package(
             ],
             exclude: ["vbackup-agent.service"]
         ),
+        // The central policy server and what agents and the CLI speak to it with.
+        .target(name: "FleetAPI"),
+        .target(
+            name: "FleetDatabase",
+            dependencies: [
+                "FleetAPI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "VBackupServer",
+            dependencies: [
+                "FleetAPI", "FleetDatabase", "VBackupPolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("openapi.yaml")]
+        ),
+        .target(
+            name: "FleetClient",
+            dependencies: [
+                "FleetAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "VBackupCLI",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
-                "VBackupAgent",
+                "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,8 +126,15 @@ let package = Package(
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
+            name: "FleetServerTests",
+            dependencies: [
+                "FleetAPI", "FleetDatabase", "VBackupServer", "FleetClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent"]
+            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent", "FleetAPI", "FleetClient"]
         ),
     ],
     swiftLanguageModes: [.v6]
