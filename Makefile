@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # The PostgreSQL role .ci/setup-host makes; the server tests create and drop their own databases with it.
 export VBACKUP_TEST_POSTGRES ?= postgres://vbackup:vbackup@127.0.0.1:5432/vbackup
 
-.PHONY: setup demo test bench bench-store bench-agent
+.PHONY: setup demo test bench bench-store bench-agent bench-server
 
 setup:
 	bash .ci/setup-host
@@ -34,3 +34,9 @@ bench-store: setup
 bench-agent: setup
 	swift build -c release --product vbackup
 	bash Tests/Benchmarks/agent-workload.sh .build/release/vbackup
+
+# The policy server under 1,000 simulated agents (SQLite and PostgreSQL), and an idle agent's cost.
+bench-server: setup
+	swift build -c release --product vbackup
+	swift build -c release --product vbackup-serverbench
+	bash Tests/Benchmarks/server-load.sh .build/release/vbackup .build/release/vbackup-serverbench

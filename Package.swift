@@ -118,6 +118,17 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "vbackup", dependencies: ["VBackupCLI"]),
+        .executableTarget(
+            name: "vbackup-serverbench",
+            dependencies: [
+                "FleetAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/Benchmarks/ServerBench"
+        ),
         .executableTarget(name: "vbackup-storebench", dependencies: ["VBackupStore", "LocalStorage", "VBackupModel"], path: "Tests/Benchmarks/StoreBench"),
 
         .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The policy server under a fleet of simulated agents, in SQLite and PostgreSQL modes, and the
+# cost of an idle real agent. Usage: server-load.sh VBACKUP SERVERBENCH
+#   AGENTS (default 1000), DURATION seconds per run (default 120).
+# Each run: a new database, the server started as `vbackup server`, 1000 hosts enrolled, then
+# every simulated agent polls its policy every 30 s with its etag and posts a job report every
+# 60 s (an inventory every fifth time), as real agents do; then a stress run at 6x that rate.
+set -euo pipefail
+vbackup=$(realpath "$1")
+bench=$(realpath "$2")
+agents=${AGENTS:-1000}
+duration=${DURATION:-120}
+postgres=${VBACKUP_TEST_POSTGRES:-postgres://vbackup:vbackup@127.0.0.1:5432/vbackup}
+work=$(mktemp -d /tmp/vbackup-serverbench.XXXXXX)
+port=18443
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [ -n "${agent_pid:-}" ] && kill "$agent_pid" 2>/dev/null || true
+  PGPASSWORD=vbackup psql -q -h 127.0.0.1 -U vbackup -d vbackup -c "drop database if exists vbackup_bench" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536
+
+start_server() { # DB-LOCATION
+  rm -f "$work/admin.token"
+  "$vbackup" server --db "$1" --listen "127.0.0.1:$port" --admin-token-file "$work/admin.token" --log-level warning \
+    >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && [ -s "$work/admin.token" ] && return 0
+    sleep 0.2
+  done
+  echo "the server did not start:"; cat "$work/server.log"; exit 1
+}
+
+stop_server() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+}
+
+run_mode() { # LABEL DB-LOCATION
+  start_server "$2"
+  "$bench" --server "http://127.0.0.1:$port" --admin-token-file "$work/admin.token" --policy policies/nightly.yaml \
+    --agents "$agents" --duration "$duration" --poll-interval 30 --report-interval 60 --server-pid "$server_pid" \
+    --label "$1, real-agent rates"
+  echo
+  stop_server
+  # The same database again: the hosts of the first run plus 1000 more, at six times the rate.
+  start_server "$2"
+  "$bench" --server "http://127.0.0.1:$port" --admin-token-file "$work/admin.token" --policy policies/nightly.yaml \
+    --agents "$agents" --duration "$duration" --poll-interval 5 --report-interval 10 --server-pid "$server_pid" \
+    --label "$1, stress (6x the rates)"
+  echo
+  stop_server
+}
+
+echo "# policy server load: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+run_mode "SQLite" "sqlite:$work/server.db"
+PGPASSWORD=vbackup psql -q -h 127.0.0.1 -U vbackup -d vbackup -c "drop database if exists vbackup_bench" -c "create database vbackup_bench"
+run_mode "PostgreSQL" "${postgres%/*}/vbackup_bench"
+
+# An idle agent, enrolled, with its policies from the server and nothing due: CPU and memory
+# over 60 s, beside libvirtd's own in the same minute.
+start_server "sqlite:$work/idle.db"
+export VBACKUP_SERVER="http://127.0.0.1:$port" VBACKUP_SERVER_TOKEN_FILE="$work/admin.token"
+"$vbackup" policy apply policies/lab.yaml >/dev/null
+token=$("$vbackup" hosts token --name idle-bench --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+mkdir -p "$work/agent"
+"$vbackup" agent enroll --server "$VBACKUP_SERVER" --token "$token" --host-name idle-bench --state-dir "$work/agent" >/dev/null
+"$vbackup" agent --state-dir "$work/agent" --metrics off --log-level warning >"$work/agent.log" 2>&1 &
+agent_pid=$!
+sleep 15
+usage() { # PID -> "cpu_ticks rss_kib"
+  awk '{print $14+$15}' "/proc/$1/stat" | tr '\n' ' '; awk '/VmRSS/{print $2}' "/proc/$1/status"
+}
+libvirtd_pid=$(pgrep -xo libvirtd)
+read -r a0 _ < <(usage "$agent_pid"); read -r l0 _ < <(usage "$libvirtd_pid")
+sleep 60
+read -r a1 arss < <(usage "$agent_pid"); read -r l1 lrss < <(usage "$libvirtd_pid")
+hz=$(getconf CLK_TCK)
+echo "== idle processes over 60 s"
+awk -v t=$((a1 - a0)) -v hz="$hz" -v rss="$arss" 'BEGIN { printf "vbackup agent (enrolled, polling): %.2f %% of a core, %.1f MiB resident\n", t / hz / 60 * 100, rss / 1024 }'
+awk -v t=$((l1 - l0)) -v hz="$hz" -v rss="$lrss" 'BEGIN { printf "libvirtd (for scale):              %.2f %% of a core, %.1f MiB resident\n", t / hz / 60 * 100, rss / 1024 }'
