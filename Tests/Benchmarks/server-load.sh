@@ -55,7 +55,45 @@ run_mode() { # LABEL DB-LOCATION
   stop_server
 }
 
+# The peer: nginx serving the same policy bundle as a static file (its own ETag and 304s) and
+# answering reports with a fixed receipt. No database, no authentication: the floor a policy
+# server on this machine could reach with the same clients.
+run_peer() {
+  chmod 755 "$work"
+  command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >/dev/null
+  python3 - "$work/bundle.json" <<'PY'
+import hashlib, json, sys
+text = open("policies/nightly.yaml").read()
+bundle = {"etag": "static", "policies": [{"name": "nightly", "version": 1, "yaml": text,
+          "sha256": hashlib.sha256(text.encode()).hexdigest()}]}
+open(sys.argv[1], "w").write(json.dumps(bundle))
+PY
+  cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$((port + 1));
+    location = /api/v1/agent/policies { default_type application/json; alias $work/bundle.json; }
+    location = /api/v1/agent/reports { default_type application/json; return 200 '{"accepted":[],"duplicates":[]}'; }
+  }
+}
+NGINX
+  nginx -c "$work/nginx.conf" -p "$work"
+  for rate in "30 60 real-agent rates" "5 10 stress (6x the rates)"; do
+    set -- $rate
+    "$bench" --peer --server "http://127.0.0.1:$((port + 1))" --agents "$agents" --duration "$duration" \
+      --poll-interval "$1" --report-interval "$2" --label "peer: nginx, static bundle, ${*:3}"
+    echo
+  done
+  nginx -c "$work/nginx.conf" -p "$work" -s stop
+}
+
 echo "# policy server load: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+run_peer
 run_mode "SQLite" "sqlite:$work/server.db"
 PGPASSWORD=vbackup psql -q -h 127.0.0.1 -U vbackup -d vbackup -c "drop database if exists vbackup_bench" -c "create database vbackup_bench"
 run_mode "PostgreSQL" "${postgres%/*}/vbackup_bench"

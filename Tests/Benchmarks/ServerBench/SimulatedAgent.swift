@@ -41,7 +41,8 @@ struct SimulatedAgent: Sendable {
     private func poll(etag: String?) async -> String? {
         var request = HTTPClientRequest(url: server + APIPath.agentPolicies)
         request.headers.add(name: "Authorization", value: "Bearer \(credential)")
-        if let etag { request.headers.add(name: "If-None-Match", value: "\"\(etag)\"") }
+        // The HTTP validator as the response gave it (the server's is the quoted bundle etag).
+        if let etag { request.headers.add(name: "If-None-Match", value: etag) }
         let started = Date()
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
@@ -55,7 +56,7 @@ struct SimulatedAgent: Sendable {
                 log.record("poll (200 new bundle)", seconds: elapsed)
                 let bundle = try APIJSON.decoder().decode(PolicyBundle.self, from: Data(buffer: body))
                 etags.saw(bundle.etag, agent: index)
-                return bundle.etag
+                return response.headers.first(name: "ETag") ?? "\"\(bundle.etag)\""
             default:
                 log.fail("poll", "HTTP \(response.status.code): \(String(buffer: body))")
                 return nil

@@ -22,6 +22,9 @@ struct Options {
     var reportInterval = 60.0
     var serverPID: Int32?
     var label = "server"
+    /// A static peer (nginx serving a bundle file, answering reports with a fixed receipt):
+    /// no admin calls, no enrollment, no policy change; the same polling and posting.
+    var peer = false
 
     init(_ arguments: [String]) {
         var i = 1
@@ -41,6 +44,7 @@ struct Options {
             case "--report-interval": reportInterval = Double(value())!
             case "--server-pid": serverPID = Int32(value())!
             case "--label": label = value()
+            case "--peer": peer = true
             default: fatalError("unknown option \(arguments[i])")
             }
             i += 1
@@ -63,7 +67,8 @@ func processUsage(_ pid: Int32) -> (cpuSeconds: Double, rssMiB: Double)? {
 func ms(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1000) }
 
 let options = Options(CommandLine.arguments)
-let adminToken = try String(contentsOfFile: options.adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+let adminToken = options.peer ? ""
+    : try String(contentsOfFile: options.adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 let policyText = try String(contentsOfFile: options.policyFile, encoding: .utf8)
 let policyName = policyText.split(separator: "\n").first { $0.hasPrefix("name:") }
     .map { $0.dropFirst(5).split(separator: "#")[0].trimmingCharacters(in: .whitespaces) } ?? "nightly"
@@ -76,12 +81,17 @@ let log = LatencyLog()
 let admin = Admin(server: options.server, token: adminToken, client: client)
 
 do {
-    _ = try await admin.apply(policyYAML: policyText, name: policyName)
-    let enrollStarted = Date()
-    let credentials = try await admin.enroll(count: options.agents, parallel: 32, log: log)
-    let enrollSeconds = Date().timeIntervalSince(enrollStarted)
-    let enrollRow = log.rows(over: enrollSeconds).first { $0.kind == "enroll" }
-    log.reset()
+    var credentials = (0..<options.agents).map { "vbh_peer\($0)" }
+    var enrollRow: LatencyLog.Row?
+    var enrollSeconds = 0.0
+    if !options.peer {
+        _ = try await admin.apply(policyYAML: policyText, name: policyName)
+        let enrollStarted = Date()
+        credentials = try await admin.enroll(count: options.agents, parallel: 32, log: log)
+        enrollSeconds = Date().timeIntervalSince(enrollStarted)
+        enrollRow = log.rows(over: enrollSeconds).first { $0.kind == "enroll" }
+        log.reset()
+    }
 
     let board = EtagBoard()
     let before = options.serverPID.flatMap(processUsage)
@@ -90,6 +100,7 @@ do {
     // Half way: a new version of the policy, which every agent must pick up on its next poll.
     let change = Task {
         try await Task.sleep(nanoseconds: UInt64(options.duration / 2 * 1e9))
+        if options.peer { return Date.distantFuture }
         let changedAt = Date()
         _ = try await admin.apply(policyYAML: policyText + "\n# changed by the benchmark \(changedAt)\n", name: policyName)
         return changedAt
@@ -108,21 +119,28 @@ do {
     if let enrollRow {
         print("enroll: \(enrollRow.count) hosts in \(String(format: "%.1f", enrollSeconds)) s, p50 \(ms(enrollRow.p50)) ms, p99 \(ms(enrollRow.p99)) ms")
     }
-    print("request                      count   req/s  p50 ms  p90 ms  p99 ms  max ms  failed")
+    func line(_ first: String, _ cells: [String]) -> String {
+        first.padding(toLength: 26, withPad: " ", startingAt: 0)
+            + cells.map { String(repeating: " ", count: max(0, 8 - $0.count)) + $0 }.joined()
+    }
+    print(line("request", ["count", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed"]))
     var allOK = true
     for row in log.rows(over: elapsed) {
-        print(row.kind.padding(toLength: 26, withPad: " ", startingAt: 0)
-              + String(format: " %8d %7.1f %7@ %7@ %7@ %7@ %7d", row.count, row.perSecond, ms(row.p50), ms(row.p90), ms(row.p99), ms(row.max), row.failed))
+        let cells = [String(row.count), String(format: "%.1f", row.perSecond), ms(row.p50), ms(row.p90), ms(row.p99),
+                     ms(row.max), String(row.failed)]
+        print(line(row.kind, cells))
         if let why = row.firstFailure {
             allOK = false
             print("  first failure: \(why)")
         }
     }
     // Propagation: from the change to the moment the last agent had the new bundle.
-    let reached = board.changes().map { $0.timeIntervalSince(changedAt) }.sorted()
-    print(String(format: "policy change at %.0f s reached %d of %d agents; the last after %.1f s (poll interval %.0f s)",
-                 changedAt.timeIntervalSince(started), reached.count, options.agents, reached.last ?? .nan, options.pollInterval))
-    if reached.count < options.agents { allOK = false }
+    if !options.peer {
+        let reached = board.changes().map { $0.timeIntervalSince(changedAt) }.sorted()
+        print(String(format: "policy change at %.0f s reached %d of %d agents; the last after %.1f s (poll interval %.0f s)",
+                     changedAt.timeIntervalSince(started), reached.count, options.agents, reached.last ?? .nan, options.pollInterval))
+        if reached.count < options.agents { allOK = false }
+    }
     if let before, let after {
         let cpu = (after.cpuSeconds - before.cpuSeconds) / elapsed * 100
         print(String(format: "server: %.0f %% of a core on average, %.0f MiB resident at the end", cpu, after.rssMiB))
