@@ -125,6 +125,7 @@ let package = Package(
         .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
+        .testTarget(name: "VBackupAgentTests", dependencies: ["VBackupAgent", "FleetAPI", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
