@@ -131,6 +131,8 @@ let package = Package(
             dependencies: [
                 "FleetAPI", "FleetDatabase", "VBackupServer", "FleetClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
