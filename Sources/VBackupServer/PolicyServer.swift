@@ -16,7 +16,7 @@ public enum PolicyServer {
     /// Opens the database, makes the first admin credential if there is none, and serves until
     /// SIGTERM or SIGINT.
     public static func run(_ configuration: ServerConfiguration) async throws {
-        let repository = try await openRepository(configuration.database, logger: configuration.logger)
+        let repository = try await openFleetRepository(configuration.database, logger: configuration.logger)
         do {
             try await AdminBootstrap.ensureAdminCredential(repository, tokenFile: configuration.adminTokenPath,
                                                            logger: configuration.logger)
