@@ -6,26 +6,31 @@ import Glibc
 
 /// Runs `body` with a fresh headless Chromium session: starts `chromedriver` on a free port,
 /// opens a session with its own profile folder under `folder`, and afterwards deletes the
-/// session and stops the driver, also when `body` throws. Debian's chromium needs
+/// session, stops the driver and removes the profile, also when `body` throws. The driver's
+/// log stays in `folder`. Debian's chromium needs
 /// `--no-sandbox` when run as root, and `--disable-dev-shm-usage` in containers with a small
 /// /dev/shm.
 func withChromium<T>(folder: URL, _ body: (WebDriverSession) async throws -> T) async throws -> T {
     let driver = try await ChromeDriver.start(log: folder.appendingPathComponent("chromedriver.log"))
+    let profile = folder.appendingPathComponent("chromium-profile")
     let session: WebDriverSession
     do {
-        session = try await driver.newSession(profile: folder.appendingPathComponent("chromium-profile"))
+        session = try await driver.newSession(profile: profile)
     } catch {
         driver.stop()
         throw error
     }
+    func finish() async {
+        try? await session.delete()
+        driver.stop()
+        try? FileManager.default.removeItem(at: profile)  // tens of MB; the screenshots and the log stay
+    }
     do {
         let result = try await body(session)
-        try? await session.delete()
-        driver.stop()
+        await finish()
         return result
     } catch {
-        try? await session.delete()
-        driver.stop()
+        await finish()
         throw error
     }
 }
@@ -83,7 +88,9 @@ final class ChromeDriver {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1600", "--user-data-dir=\(profile.path)"],
         ]
-        let capabilities: [String: Any] = ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]
+        let capabilities: [String: Any] = ["alwaysMatch": [
+            "browserName": "chrome", "goog:chromeOptions": options, "goog:loggingPrefs": ["browser": "ALL"],
+        ]]
         let value = try await WebDriverHTTP.send(.POST, "\(base)/session", ["capabilities": capabilities]) as? [String: Any]
         guard let id = value?["sessionId"] as? String else {
             throw WebDriverError(error: "no session", message: String(describing: value))

@@ -52,6 +52,19 @@ struct WebDriverSession: Sendable {
         try await command(.GET, "source") as? String ?? ""
     }
 
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass; whether it held. A
+    /// click that submits a form returns before the next page has loaded, so a test waits for
+    /// the page it expects instead of sleeping.
+    @discardableResult
+    func waitUntil(seconds: Double = 10, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if (try? await condition()) == true { return true }
+            if Date() >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// The first element matching a CSS selector; throws `WebDriverError` "no such element".
     func element(_ css: String) async throws -> Element {
         try Element(session: self, id: Self.elementID(await command(.POST, "element", ["using": "css selector", "value": css])))
@@ -73,6 +86,13 @@ struct WebDriverSession: Sendable {
     /// Sets the window size so screenshots show a whole desktop-sized page.
     func setWindow(width: Int, height: Int) async throws {
         _ = try await command(.POST, "window/rect", ["width": width, "height": height])
+    }
+
+    /// The browser console's entries since the last call (chromedriver's log endpoint, outside
+    /// the W3C standard): a Content Security Policy violation shows up here as a SEVERE entry.
+    func browserLog() async throws -> [(level: String, message: String)] {
+        let entries = try await command(.POST, "se/log", ["type": "browser"]) as? [[String: Any]] ?? []
+        return entries.map { ($0["level"] as? String ?? "", $0["message"] as? String ?? "") }
     }
 
     func delete() async throws {
