@@ -130,8 +130,9 @@ let package = Package(
             dependencies: [
                 "FleetAPI", "FleetDatabase", "VBackupServer", "FleetClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                // The WebDriver client that drives Chromium in the dashboard's browser test.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                // NIOCore: ByteBuffer and TimeAmount for the WebDriver client that drives Chromium.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
