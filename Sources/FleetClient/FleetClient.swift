@@ -8,11 +8,11 @@ import NIOSSL
 /// The policy server's HTTP+JSON API (`APIPath`), one typed async method per route: what the
 /// agent (enroll, poll policies, send reports) and the admin commands speak to the server with.
 ///
-/// Requests go through AsyncHTTPClient's process-wide `HTTPClient.shared`, so a `FleetClient`
-/// holds no connections of its own and needs no shutdown; a pinned certificate travels with each
-/// request as its TLS configuration (the shared pool keeps such connections apart). Bodies are
-/// JSON in `APIJSON`'s form. The credential is sent as `Authorization: Bearer …` and appears in
-/// no description, error or log.
+/// Requests go through one process-wide `HTTPClient` (`transport`), so a `FleetClient` holds no
+/// connections of its own and needs no shutdown; a pinned certificate travels with each request
+/// as its TLS configuration (the pool keeps such connections apart). Bodies are JSON in
+/// `APIJSON`'s form. The credential is sent as `Authorization: Bearer …` and appears in no
+/// description, error or log.
 public final class FleetClient: Sendable {
     /// Which certificates the client accepts from an `https` server.
     public enum Trust: Sendable, Equatable {
@@ -99,7 +99,7 @@ public final class FleetClient: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            response = try await Self.transport.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
         } catch let error as NIOTooManyBytesError {
             throw FleetClientError.badResponse("the answer is larger than \(Self.maximumResponseBytes) bytes (\(error))")
@@ -126,6 +126,19 @@ public final class FleetClient: Sendable {
     }
 
     static let maximumResponseBytes = 64 * 1024 * 1024
+
+    /// Like `HTTPClient.shared` (created once, never shut down, so nothing has to remember to),
+    /// but configured for an API client: a failed connection fails the request at once instead
+    /// of being retried until the deadline (the agent retries with its own back-off, and a person
+    /// at the CLI wants the TLS or "refused" error now, not 30 s later), and redirects are not
+    /// followed (the bearer token must not travel to another address).
+    static let transport: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     private func url(_ path: String, query: [URLQueryItem]) -> String {
         var base = server.absoluteString
