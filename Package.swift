@@ -125,7 +125,14 @@ let package = Package(
         .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
-        .testTarget(name: "VBackupAgentTests", dependencies: ["VBackupAgent", "FleetAPI", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "VBackupAgentTests",
+            dependencies: [
+                "VBackupAgent", "FleetAPI", "FleetClient", "FleetDatabase", "VBackupServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [

@@ -94,7 +94,7 @@ public struct ServerEnrollment: Codable, Sendable, Equatable, CustomStringConver
         let enrollment = ServerEnrollment(server: server.absoluteString, hostID: answer.hostID, hostName: answer.hostName,
                                           credential: answer.credential, caCertificate: caCertificate, enrolledAt: now)
         try enrollment.write(to: stateDirectory)
-        return enrollment
+        return try read(from: stateDirectory) ?? enrollment  // as stored: dates to the millisecond
     }
 }
 
