@@ -129,6 +129,7 @@ let package = Package(
             name: "VBackupAgentTests",
             dependencies: [
                 "VBackupAgent", "FleetAPI", "FleetClient", "FleetDatabase", "VBackupServer",
+                "BackupEngine", "VBackupStore", "LocalStorage", "LibvirtClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
