@@ -53,7 +53,7 @@ public struct ServerEnrollment: Codable, Sendable, Equatable, CustomStringConver
     public func write(to stateDirectory: URL) throws {
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         let encoder = APIJSON.encoder()
-        encoder.outputFormatting.insert(.prettyPrinted)
+        encoder.outputFormatting.formUnion([.prettyPrinted, .withoutEscapingSlashes])
         try AtomicFile.write(try encoder.encode(self), to: Self.file(in: stateDirectory), mode: 0o600)
     }
 

@@ -74,6 +74,11 @@ struct FleetOptions: ParsableArguments {
     }
 }
 
+/// A name the server does not know, or knows twice: a failure (exit 1), not a usage error.
+struct FleetLookupError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// A policy server's address as people type it.
 enum ServerURL {
     static func parse(_ text: String) throws -> URL {
@@ -93,8 +98,8 @@ enum APIOutput {
     static func print<T: Encodable>(_ value: T) throws {
         let encoder = APIJSON.encoder()
         encoder.outputFormatting.formUnion([.prettyPrinted, .withoutEscapingSlashes])
-        FileHandle.standardOutput.write(try encoder.encode(value))
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        // print, not FileHandle.write: a reader that stops early (`| head`) must not crash us.
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 

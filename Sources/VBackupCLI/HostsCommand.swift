@@ -88,8 +88,8 @@ struct HostsCommand: ParsableCommand {
             let named = hosts.filter { $0.name == wanted }
             switch named.count {
             case 1: return named[0].id
-            case 0: throw ValidationError("no host has the id or name '\(wanted)' (see `vbackup hosts`)")
-            default: throw ValidationError("\(named.count) hosts are named '\(wanted)' (\(named.map(\.id).joined(separator: ", "))); give the id")
+            case 0: throw FleetLookupError(description: "no host has the id or name '\(wanted)' (see `vbackup hosts`)")
+            default: throw FleetLookupError(description: "\(named.count) hosts are named '\(wanted)' (\(named.map(\.id).joined(separator: ", "))); give the id")
             }
         }
     }

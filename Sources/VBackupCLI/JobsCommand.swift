@@ -20,8 +20,12 @@ struct JobsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let filter = FleetClient.JobFilter(failed: failed, host: host, vm: vm, limit: limit)
-        let jobs = try fleet.call { try await $0.jobs(filter) }
+        let (failed, host, vm, limit) = (failed, host, vm, limit)
+        let jobs = try fleet.call { client in
+            var hostID: String?
+            if let host { hostID = try HostsCommand.Revoke.resolve(host, among: try await client.hosts()) }  // the API wants the id
+            return try await client.jobs(FleetClient.JobFilter(failed: failed, host: hostID, vm: vm, limit: limit))
+        }
         if json { return try APIOutput.print(jobs) }
         print(Human.table(["STARTED", "HOST", "VM", "POLICY", "TRIGGER", "STATE", "TOOK", "READ", "RATE", "NOTE"], jobs.map { job in
             let took = job.startedAt.flatMap { start in job.finishedAt.map { $0.timeIntervalSince(start) } }
