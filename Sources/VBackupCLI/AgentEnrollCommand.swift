@@ -45,9 +45,9 @@ struct AgentEnrollCommand: ParsableCommand {
     }
 
     static var localHostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
+        var buffer = [UInt8](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return ProcessInfo.processInfo.hostName }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
 
