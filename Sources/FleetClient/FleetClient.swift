@@ -35,8 +35,8 @@ public final class FleetClient: Sendable {
     ///   - server: `https://host:port` (or `http://` for a test server on loopback).
     ///   - credential: an admin (`vba_`) or host (`vbh_`) token; nil for the open routes.
     ///   - timeout: for each whole request, connection included.
-    /// - Throws: `FleetClientError.badResponse` never; `FleetClientError.unreachable` when the
-    ///   pinned certificate cannot be read (the server cannot be trusted without it).
+    /// - Throws: `FleetClientError.unreachable` when the pinned certificate cannot be read (the
+    ///   server cannot be trusted without it); nothing else, as nothing is sent yet.
     public init(server: URL, credential: String?, trust: Trust = .system, timeout: Duration = .seconds(30)) throws {
         self.server = server
         self.credential = credential
