@@ -137,10 +137,23 @@ let package = Package(
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(
+            name: "VBackupAgentTests",
+            dependencies: [
+                "VBackupAgent", "FleetAPI", "FleetClient", "FleetDatabase", "VBackupServer",
+                "BackupEngine", "VBackupStore", "LocalStorage", "LibvirtClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "FleetServerTests",
             dependencies: [
                 "FleetAPI", "FleetDatabase", "VBackupServer", "FleetClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                // NIOCore: ByteBuffer and TimeAmount for the WebDriver client that drives Chromium.
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import BackupEngine
+import FleetAPI
 import Foundation
 import LibvirtClient
 import VBackupModel
@@ -10,6 +11,7 @@ extension Agent {
         let record = job.record
         let policy = policies.policy(named: record.policy)
         var ended: JobRecord
+        var point: PointReport?
         do {
             guard let connection = currentConnection else { throw AgentError.notRunning("not connected to libvirt") }
             let execution = JobExecution(connection: connection, openStore: stores.store, policy: policy,
@@ -22,6 +24,7 @@ extension Agent {
                 $0.bytesStored = Int64(outcome.point.disks.reduce(0) { $0 + $1.bytesStored })
                 $0.error = outcome.pruneError.map { "backed up, but retention failed: \($0)" }
             }
+            point = pointReport(outcome.point, policy: policy)
             if !outcome.pruned.isEmpty { logger.info("retention removed points", metadata: ["vm": "\(record.vmName)", "points": "\(outcome.pruned)"]) }
         } catch {
             let cancelled = job.cancellation
@@ -38,7 +41,8 @@ extension Agent {
             $0.throttledSeconds = throttled
             if let end = $0.windowEnd, let finished = $0.finishedAt, finished > end { $0.overran = true }
         }
-        do { try journal.update(ended) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }
+        do { try journal.update(ended, point: point) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }
+        if ended.state == .succeeded { reportStoreUsage(policy: policy) }
         metrics.jobFinished(ended)
         for remark in job.remarks { logger.notice("\(remark)", metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)"]) }
         logger.log(level: ended.state == .succeeded ? .info : .error, "job \(ended.state.rawValue)",
@@ -61,7 +65,9 @@ extension Agent {
     func recoverAfterRestart() throws {
         let now = config.clock.now
         for var job in try journal.jobs(in: [.running]) where job.agentPID != getpid() {
+            var made: PointReport?
             if let point = committedPoint(of: job) {
+                made = pointReport(point, policy: policies.policy(named: job.policy))
                 job.state = .succeeded
                 job.pointID = point.id
                 job.bytesRead = Int64(point.disks.reduce(0) { $0 + $1.bytesRead })
@@ -73,7 +79,7 @@ extension Agent {
                 requeue(job, now: now)
             }
             job.finishedAt = job.finishedAt ?? now
-            try journal.update(job)
+            try journal.update(job, point: made)
             logger.warning("settled a job left running by a previous agent", metadata: ["job": "\(job.id)", "vm": "\(job.vmName)", "state": "\(job.state.rawValue)"])
         }
         if let connection = libvirt.connection {

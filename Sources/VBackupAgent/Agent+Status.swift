@@ -6,8 +6,8 @@ extension Agent {
         let loaded = keeper.current
         let agent = AgentStatus.Agent(
             pid: getpid(), host: libvirt.host, startedAt: startedAt, updatedAt: now,
-            stateDirectory: config.stateDirectory.path, policiesDirectory: config.policiesDirectory.path,
-            policies: loaded.infos, policyErrors: loaded.errors, policyGeneration: keeper.generation,
+            stateDirectory: config.stateDirectory.path, policiesDirectory: keeper.directory.path,
+            policies: loaded.infos, policyErrors: policyErrors, policyGeneration: keeper.generation,
             policyOverlaps: Self.overlaps(set, vms: inventory.all), cpuControl: throttle.cpuDescription,
             vms: inventory.all.count, libvirt: libvirt.description)
         let snapshot = throttle.governor.snapshot()
@@ -29,7 +29,8 @@ extension Agent {
         }
         let next = Scheduler(policies: set, agentStartedAt: startedAt).upcoming(vms: inventory.all, now: now, limit: 10)
         return AgentStatus(agent: agent, throttle: throttle.status, running: running, queued: queued,
-                           recent: try journal.recent(limit: 20).map(AgentStatus.Finished.init), next: next)
+                           recent: try journal.recent(limit: 20).map(AgentStatus.Finished.init), next: next,
+                           server: serverStatus())
     }
 
     static func overlaps(_ set: PolicySet, vms: [VMFacts]) -> [String] {

@@ -25,6 +25,7 @@ extension Agent {
             if !added.isEmpty { logger.info("VMs discovered", metadata: ["vms": "\(added)"]) }
         }
         let set = policies
+        reportInventory(set: set, now: now)
         let names = Dictionary(inventory.all.map { ($0.uuid, $0.name) }, uniquingKeysWith: { a, _ in a })
         throttle.tick(limits: set.hostLimits(at: now, host: libvirt.host), connection: libvirt.connection, vmNames: names)
         let jobBandwidth: (String) -> UInt64? = { set.policy(named: $0)?.jobBandwidth(at: now) }

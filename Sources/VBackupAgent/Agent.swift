@@ -19,11 +19,13 @@ public final class Agent: @unchecked Sendable {
     let logger: Logger
     let metrics = AgentMetrics()
     let keeper: PolicyKeeper
-    let inventory = VMInventory()
+    let inventory: VMInventory
     let throttle: HostThrottle
     let jobs: JobManager
     let startedAt: Date
     let stores: StoreCache
+    /// Present while the host is enrolled with a policy server (`server.json`).
+    let link: ServerLink?
     private let lock: StateDirectoryLock
     private let wake = DispatchSemaphore(value: 0)
     private let state = NSLock()
@@ -38,8 +40,13 @@ public final class Agent: @unchecked Sendable {
         self.config = config
         logger = config.logger
         lock = try StateDirectoryLock(directory: config.stateDirectory)
-        journal = try JobJournal(directory: config.stateDirectory)
-        keeper = PolicyKeeper(directory: config.policiesDirectory)
+        let enrollment = try ServerEnrollment.read(from: config.stateDirectory)
+        let reportQueued = Doorbell()
+        let journal = try JobJournal(directory: config.stateDirectory, reportQueued: enrollment == nil ? nil : reportQueued)
+        self.journal = journal
+        link = try enrollment.map { try ServerLink(enrollment: $0, config: config, journal: journal, reportQueued: reportQueued) }
+        keeper = PolicyKeeper(directory: link?.cacheDirectory ?? config.policiesDirectory)
+        inventory = VMInventory(readsDetails: link != nil)
         let cpu = config.controlsCPU ? CPUControl.attach(name: config.cgroupName) : nil
         throttle = HostThrottle(cpu: cpu, logger: config.logger)
         jobs = JobManager(journal: journal, governor: throttle.governor, metrics: metrics, logger: config.logger)
@@ -51,12 +58,18 @@ public final class Agent: @unchecked Sendable {
     /// Runs until `stop()`; returns once every job has recorded its end.
     public func run() throws {
         logger.info("agent starting", metadata: ["pid": "\(getpid())", "state": "\(config.stateDirectory.path)",
-                                                 "policies": "\(config.policiesDirectory.path)", "cpu": "\(throttle.cpuDescription)"])
+                                                 "policies": "\(keeper.directory.path)", "cpu": "\(throttle.cpuDescription)"])
+        if let link {
+            logger.notice("policies come from the policy server; the policy folder is not used",
+                          metadata: ["server": "\(link.enrollment.server)", "host": "\(link.enrollment.hostName)",
+                                     "cache": "\(link.cacheDirectory.path)", "unused": "\(config.policiesDirectory.path)"])
+        }
         keeper.reloadIfChanged(force: true)
         policiesReloaded()
         connectLibvirt()
         do { _ = try stores.store(nil) } catch { logger.error("cannot open the default store", metadata: ["error": "\(error)"]) }
         try recoverAfterRestart()
+        link?.start { [weak self] in self?.reload() }
         let server = config.metricsAddress.map { address in
             AgentMetrics.serve(host: address.host, port: address.port, logger: logger) { [weak self] in self?.status }
         }
@@ -72,6 +85,7 @@ public final class Agent: @unchecked Sendable {
         let settled = jobs.stopAll(reason: AgentStopReason.text, timeout: 60)
         if !settled { logger.error("jobs did not stop within 60 s; they are settled at the next start") }
         try? tick(schedule: false)
+        link?.stop(timeout: config.serverTimeout + 1)
         throttle.cpu?.detach()
         logger.info("agent stopped")
         lock.release()

@@ -19,6 +19,11 @@ public struct AgentConfiguration: Sendable {
     /// inside the test process turn it off (the group would hold the test runner too).
     public var controlsCPU = true
     public var tick: TimeInterval = 1
+    /// An enrolled agent: how often it asks the policy server for its policies (± 10 %), how
+    /// often it sends its inventory unchanged, and how long one request to the server may take.
+    public var policyPollInterval: TimeInterval = 30
+    public var inventoryInterval: TimeInterval = 3_600
+    public var serverTimeout: TimeInterval = 20
     public var logger = Logger(label: "vbackup.agent")
 
     public static let defaultStateDirectory = "/var/lib/vbackup/agent"

@@ -125,12 +125,35 @@ public struct AgentStatus: Codable, Sendable {
         }
     }
 
+    /// An enrolled agent's link to its policy server (absent when not enrolled).
+    public struct Server: Codable, Sendable {
+        public var url: String
+        public var hostName: String
+        public var hostID: String
+        /// Where the policies in force come from (the server's cache folder).
+        public var policySource: String
+        /// The last poll the server answered (with policies or "unchanged").
+        public var lastPoll: Date?
+        /// Why the last poll failed, while the server does not answer.
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        public var bundleEtag: String?
+        /// The server's policies this agent refused (their previous versions stay in force).
+        public var refusedPolicies: [String]
+        /// Reports waiting for the server, and the age in seconds of the oldest.
+        public var outboxLength: Int
+        public var oldestQueuedReportAge: Double?
+        public var lastDelivery: Date?
+        public var deliveryError: String?
+    }
+
     public var agent: Agent
     public var throttle: Throttle
     public var running: [Running]
     public var queued: [Queued]
     public var recent: [Finished]
     public var next: [Upcoming]
+    public var server: Server?
 
     public static let fileName = "status.json"
 

@@ -1,3 +1,4 @@
+import FleetAPI
 import Foundation
 import GRDB
 
@@ -7,10 +8,20 @@ import GRDB
 ///
 /// WAL mode lets `vbackup agent run` queue jobs and `vbackup status` read while the agent
 /// writes; the agent is the only process that moves a job past `queued`.
+///
+/// On an enrolled host it also holds the outbox of reports for the policy server
+/// (`JobJournal+Outbox`), so a job's report is queued in the transaction that records the job.
 public final class JobJournal: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
+    /// Rung when a report is queued. Nil: the host is not enrolled, and jobs queue no reports.
+    let reportQueued: Doorbell?
 
-    public init(directory: URL) throws {
+    public convenience init(directory: URL) throws {
+        try self.init(directory: directory, reportQueued: nil)
+    }
+
+    init(directory: URL, reportQueued: Doorbell?) throws {
+        self.reportQueued = reportQueued
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             pool = try DatabasePool(path: directory.appendingPathComponent("agent.db").path)
@@ -63,14 +74,17 @@ public final class JobJournal: Sendable {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v2") { db in
+            try createOutbox(db)
+        }
         return migrator
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch { throw AgentError.journal("\(error)") }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.write(body) } catch { throw AgentError.journal("\(error)") }
     }
 
@@ -80,8 +94,15 @@ public final class JobJournal: Sendable {
         try write { try job.insert($0) }
     }
 
-    public func update(_ job: JobRecord) throws {
-        try write { try job.update($0) }
+    /// Records a job's new state. On an enrolled host a job that starts or ends also queues
+    /// its report (with the point it made) in the same transaction: a crash keeps both or neither.
+    public func update(_ job: JobRecord, point: PointReport? = nil) throws {
+        let queued = try write { db in
+            let before = reportQueued == nil ? nil : try String.fetchOne(db, sql: "SELECT state FROM job WHERE id = ?", arguments: [job.id])
+            try job.update(db)
+            return reportQueued == nil ? false : try Self.queueJobReport(job, previousState: before, point: point, db)
+        }
+        if queued { reportQueued?.ring() }
     }
 
 

@@ -1,3 +1,4 @@
+import BackupEngine
 import Foundation
 import LibvirtClient
 import VBackupPolicy
@@ -13,12 +14,19 @@ final class VMInventory: @unchecked Sendable {
     private var stale = true
     private var refreshedAt = Date.distantPast
     private let safetyInterval: TimeInterval
+    /// Run state and disks, read only for an agent that reports to a policy server.
+    private let readsDetails: Bool
+    private var details: [String: VMDetails] = [:]
 
-    init(safetyInterval: TimeInterval = 300) {
+    init(safetyInterval: TimeInterval = 300, readsDetails: Bool = false) {
         self.safetyInterval = safetyInterval
+        self.readsDetails = readsDetails
     }
 
     var all: [VMFacts] { lock.withLock { entries.values.sorted { $0.name < $1.name } } }
+
+    /// By VM UUID; empty unless the inventory reads details.
+    var allDetails: [String: VMDetails] { lock.withLock { details } }
 
     /// Called from libvirt's event thread: the next tick re-lists the domains.
     func markStale() { lock.withLock { stale = true } }
@@ -31,14 +39,39 @@ final class VMInventory: @unchecked Sendable {
         guard due else { return [] }
         lock.withLock { stale = false }
         var fresh: [String: VMFacts] = [:]
+        var freshDetails: [String: VMDetails] = [:]
         for domain in try connection.listAllDomains() {
             fresh[domain.uuid] = VMFacts(name: domain.name, uuid: domain.uuid, tags: (try? domain.vbackupTags()) ?? [], host: host)
+            if readsDetails { freshDetails[domain.uuid] = VMDetails(domain) }
         }
         return lock.withLock {
             let added = fresh.keys.filter { entries[$0] == nil }.compactMap { fresh[$0]?.name }
             entries = fresh
+            details = freshDetails
             refreshedAt = now
             return added.sorted()
         }
+    }
+}
+
+/// What the policy server hears about a VM beyond its name and tags.
+struct VMDetails: Equatable, Sendable {
+    /// running, paused, shut off, or other.
+    var state: String
+    var disks: [DomainDisk]
+
+    init(state: String, disks: [DomainDisk]) {
+        self.state = state
+        self.disks = disks
+    }
+
+    init(_ domain: LibvirtDomain) {
+        switch try? domain.runState() {
+        case .running: state = "running"
+        case .paused: state = "paused"
+        case .shutoff: state = "shut off"
+        case .other, nil: state = "other"
+        }
+        disks = DomainDisk.all(xml: (try? domain.xml()) ?? "")
     }
 }

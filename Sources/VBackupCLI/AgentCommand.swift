@@ -8,7 +8,7 @@ struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run the host agent (scheduled, throttled backups), or talk to a running one.",
-        subcommands: [AgentStartCommand.self, AgentReloadCommand.self, AgentRunCommand.self],
+        subcommands: [AgentStartCommand.self, AgentReloadCommand.self, AgentRunCommand.self, AgentEnrollCommand.self, AgentLeaveCommand.self],
         defaultSubcommand: AgentStartCommand.self)
 }
 

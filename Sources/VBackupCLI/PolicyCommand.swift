@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import VBackupPolicy
 
-/// `vbackup policy ...`: policy files (`policies/README.md` is the format's reference). Only
-/// `check` for now; the agent's commands join it here.
+/// `vbackup policy ...`: policy files (`policies/README.md` is the format's reference): `check`
+/// here, and `apply` and `list` on the policy server (`PolicyApplyCommand.swift`).
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Check policy files and explain what they do.",
-        subcommands: [Check.self])
+        commandName: "policy", abstract: "Check policy files and explain what they do; apply them to the policy server.",
+        subcommands: [Check.self, Apply.self, List.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -27,7 +27,7 @@ struct StatusText {
     var now: Date
 
     func render() -> String {
-        [header(), throttle(), running(), queued(), recent(), upcoming()].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        [header(), server(), throttle(), running(), queued(), recent(), upcoming()].filter { !$0.isEmpty }.joined(separator: "\n\n")
     }
 
     private func header() -> String {

@@ -1,0 +1,30 @@
+import Foundation
+
+extension FleetClient {
+    /// Runs an async call to completion on the calling thread. For callers that live on their
+    /// own threads (the agent's sync and delivery loops, the synchronous commands of the CLI),
+    /// never on a task of the cooperative pool, which it would hold while it waits.
+    public static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Outcome<T>()
+        Task {
+            do { outcome.set(.success(try await body())) } catch { outcome.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.get()
+    }
+}
+
+/// The result handed from the task to the waiting thread.
+private final class Outcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+
+    func set(_ value: Result<T, any Error>) { lock.withLock { result = value } }
+
+    func get() throws -> T {
+        guard let result = lock.withLock({ result }) else { preconditionFailure("read before the task finished") }
+        return try result.get()
+    }
+}
