@@ -46,7 +46,7 @@ public final class Agent: @unchecked Sendable {
         self.journal = journal
         link = try enrollment.map { try ServerLink(enrollment: $0, config: config, journal: journal, reportQueued: reportQueued) }
         keeper = PolicyKeeper(directory: link?.cacheDirectory ?? config.policiesDirectory)
-        inventory = VMInventory(readsDetails: link != nil)
+        inventory = VMInventory(readsDetails: link != nil, only: config.vmNames)
         let cpu = config.controlsCPU ? CPUControl.attach(name: config.cgroupName) : nil
         throttle = HostThrottle(cpu: cpu, logger: config.logger)
         jobs = JobManager(journal: journal, governor: throttle.governor, metrics: metrics, logger: config.logger)
@@ -100,6 +100,7 @@ public final class Agent: @unchecked Sendable {
     /// Re-reads the policy folder at the next tick (SIGHUP, `vbackup agent reload`).
     public func reload() {
         state.withLock { reloadRequested = true }
+        link?.pollNow()   // an enrolled agent also asks the server now
         wake.signal()
     }
 

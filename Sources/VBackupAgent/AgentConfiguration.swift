@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VBackupPolicy
 
 /// Everything an agent is started with. The command line fills it from flags; tests build
 /// one with a `ManualClock` and their own folders.
@@ -22,6 +23,9 @@ public struct AgentConfiguration: Sendable {
     /// An enrolled agent: how often it asks the policy server for its policies (± 10 %), how
     /// often it sends its inventory unchanged, and how long one request to the server may take.
     public var policyPollInterval: TimeInterval = 30
+    /// Only VMs whose names match one of these are this agent's (empty: every VM of the
+    /// libvirt connection), for a host whose VMs are split between agents or stores.
+    public var vmNames: [Glob] = []
     public var inventoryInterval: TimeInterval = 3_600
     public var serverTimeout: TimeInterval = 20
     public var logger = Logger(label: "vbackup.agent")

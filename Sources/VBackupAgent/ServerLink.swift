@@ -42,6 +42,9 @@ final class ServerLink: @unchecked Sendable {
 
     var cacheDirectory: URL { sync.cache.directory }
 
+    /// Asks the server for the policies now instead of at the next interval.
+    func pollNow() { sync.poke() }
+
     /// Starts both loops; `policiesChanged` runs (on the sync thread) after a new bundle
     /// changed the cached files.
     func start(policiesChanged: @escaping @Sendable () -> Void) {

@@ -18,9 +18,13 @@ final class VMInventory: @unchecked Sendable {
     private let readsDetails: Bool
     private var details: [String: VMDetails] = [:]
 
-    init(safetyInterval: TimeInterval = 300, readsDetails: Bool = false) {
+    /// Names a VM must match to be this agent's; empty: all.
+    private let only: [Glob]
+
+    init(safetyInterval: TimeInterval = 300, readsDetails: Bool = false, only: [Glob] = []) {
         self.safetyInterval = safetyInterval
         self.readsDetails = readsDetails
+        self.only = only
     }
 
     var all: [VMFacts] { lock.withLock { entries.values.sorted { $0.name < $1.name } } }
@@ -40,7 +44,7 @@ final class VMInventory: @unchecked Sendable {
         lock.withLock { stale = false }
         var fresh: [String: VMFacts] = [:]
         var freshDetails: [String: VMDetails] = [:]
-        for domain in try connection.listAllDomains() {
+        for domain in try connection.listAllDomains() where only.isEmpty || only.contains(where: { $0.matches(domain.name) }) {
             fresh[domain.uuid] = VMFacts(name: domain.name, uuid: domain.uuid, tags: (try? domain.vbackupTags()) ?? [], host: host)
             if readsDetails { freshDetails[domain.uuid] = VMDetails(domain) }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VBackupAgent
+import VBackupPolicy
 
 /// `vbackup agent`: the per-host job manager, and the commands that talk to it.
 struct AgentCommand: ParsableCommand {
@@ -40,11 +41,30 @@ struct AgentStartCommand: ParsableCommand {
     var metrics = "127.0.0.1:9469"
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "info"
+    @Option(name: .long, help: ArgumentHelp(
+        "Manage only the VMs whose names match one of these globs (comma-separated; default: every VM).", valueName: "globs"))
+    var vms: String?
+    @Option(name: .long, help: ArgumentHelp("An enrolled agent asks the policy server for changes this often (± 10 %).", valueName: "seconds"))
+    var pollInterval: Double = 30
+
+    func validate() throws {
+        guard pollInterval >= 1 else { throw ValidationError("--poll-interval must be at least 1 second") }
+        _ = try vmGlobs()
+    }
+
+    private func vmGlobs() throws -> [Glob] {
+        try (vms ?? "").split(separator: ",").map { text in
+            guard let glob = Glob(validating: String(text)) else { throw ValidationError("--vms: '\(text)' is not a valid glob") }
+            return glob
+        }
+    }
 
     func run() throws {
         var config = AgentConfiguration(stateDirectory: directory.url, policiesDirectory: policiesURL,
                                         openStore: { [global] location in try global.openStore(at: location) })
         config.connectURI = global.connect
+        config.vmNames = try vmGlobs()
+        config.policyPollInterval = pollInterval
         config.metricsAddress = try metricsAddress()
         config.logger = try AgentLogging.logger(level: logLevel)
         let agent = try Agent(config)

@@ -15,6 +15,12 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
 
     /// Throws for a `[` without its `]` or a trailing `\`, which fnmatch would quietly read
     /// as literals: in a policy file that is more likely a mistake than a name.
+    /// A glob from outside a policy file (a command-line option); nil when it is not valid.
+    public init?(validating pattern: String) {
+        guard let glob = try? Glob(pattern) else { return nil }
+        self = glob
+    }
+
     init(_ pattern: String) throws(PolicyValueError) {
         self.pattern = pattern
         var tokens: [Token] = []

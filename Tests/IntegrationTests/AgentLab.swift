@@ -53,11 +53,11 @@ final class AgentLab {
 
     // MARK: As a process
 
-    func start(metrics: String = "off") throws {
+    func start(metrics: String = "off", arguments extra: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: vbackupBinary)
         process.arguments = ["agent", "start", "--state-dir", state.path, "--policies", policies.path,
-                             "--store", lab.storePath.path, "--metrics", metrics]
+                             "--store", lab.storePath.path, "--metrics", metrics] + extra
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path]) { $1 }
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
