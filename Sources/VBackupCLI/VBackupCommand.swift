@@ -13,7 +13,7 @@ public struct VBackupCommand: ParsableCommand {
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
-                      PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self]
+                      PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self, ServerCommand.self]
     )
 
     public init() {}

@@ -28,6 +28,20 @@ public enum PolicyServer {
         await repository.shutdown()
     }
 
+    /// A new admin credential in the database at `location` (`vbackup server admin-token
+    /// create`); the token is returned once, the database keeps its hash.
+    public static func createAdminToken(database location: String, name: String, logger: Logger) async throws -> String {
+        let repository = try await openFleetRepository(location, logger: logger)
+        do {
+            let token = try await repository.createAdminCredential(name: name, now: Date())
+            await repository.shutdown()
+            return token
+        } catch {
+            await repository.shutdown()
+            throw error
+        }
+    }
+
     /// The server over `repository`, not yet running. Throws when the TLS files cannot be read.
     public static func application(repository: any FleetRepository, configuration: ServerConfiguration) throws
         -> some ApplicationProtocol {
