@@ -132,6 +132,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
+                // NIOCore: ByteBuffer and TimeAmount for the WebDriver client that drives Chromium.
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
