@@ -49,6 +49,23 @@ import Testing
         #expect(ServerConfiguration().port == 8443)
     }
 
+    /// The default database lives in a folder a fresh host does not have yet.
+    @Test func aSQLiteDatabaseGetsItsFolderOnlyItsOwnerCanEnter() async throws {
+        let folder = try TemporaryFolder()
+        let database = "sqlite:\(folder.path)/var/server/server.db"
+        let token = try await PolicyServer.createAdminToken(database: database, name: "ops", logger: TestServer.quietLogger)
+        #expect(token.hasPrefix("vba_"))
+        #expect(try FileManager.default.attributesOfItem(atPath: folder.path + "/var/server")[.posixPermissions] as? Int == 0o700)
+        let repository = try await openFleetRepository(database, logger: TestServer.quietLogger)
+        let principal = try await repository.authenticate(token: token, now: Date())
+        await repository.shutdown()
+        guard case .admin(_, let name)? = principal else {
+            Issue.record("the printed token is not an admin credential")
+            return
+        }
+        #expect(name == "ops")
+    }
+
     @Test func unreadableTLSFilesAreAStartupErrorNamingTheFile() async throws {
         var configuration = ServerConfiguration(port: 0)
         configuration.tls = .init(certificate: "/nonexistent/cert.pem", key: "/nonexistent/key.pem")
