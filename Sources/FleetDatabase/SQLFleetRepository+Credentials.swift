@@ -73,41 +73,52 @@ extension SQLFleetRepository {
     /// The token is marked used by a conditional UPDATE whose RETURNING row proves this
     /// transaction won it; a concurrent enroll with the same token gets no row and fails.
     /// An enroll under the name of a live host is a conflict (revoke it first): a token must
-    /// not hand over another host's identity.
+    /// not hand over another host's identity. Two tokens racing for one new name: the unique
+    /// index on live names lets one win, the other is the same conflict.
     func enroll(_ request: EnrollRequest, now: Date) async throws -> EnrollResponse {
         guard TokenKind.of(request.token) == .enrollment else {
             throw FleetError.unauthenticated("not an enrollment token (vbe_…)")
         }
         guard !request.hostName.isEmpty else { throw FleetError.invalid("hostName must not be empty") }
-        return try await database.transaction { tx in
-            guard let token = try await tx.queryFirst(
-                "SELECT id, host_name, groups_json, expires_at, used_at FROM enrollment_tokens WHERE token_hash = ?",
-                Secrets.digest(request.token))
-            else { throw FleetError.unauthenticated("unknown enrollment token") }
-            guard try token.optionalInt64("used_at") == nil else {
-                throw FleetError.unauthenticated("enrollment token already used")
+        let taken = "host \(request.hostName) is already enrolled; revoke it first"
+        return try await explainingConflict(taken) {
+            try await database.transaction { tx in
+                let token = try await usableEnrollmentToken(request, now: now, tx: tx)
+                if try await tx.queryFirst("SELECT id FROM hosts WHERE name = ? AND revoked_at IS NULL", request.hostName) != nil {
+                    throw FleetError.conflict(taken)
+                }
+                let hostID = Secrets.newID()
+                let won = try await tx.query(
+                    "UPDATE enrollment_tokens SET used_at = ?, host_id = ? WHERE id = ? AND used_at IS NULL RETURNING id",
+                    now, hostID, try token.string("id"))
+                guard !won.isEmpty else { throw FleetError.unauthenticated("enrollment token already used") }
+                let credential = Secrets.newToken(.host)
+                try await tx.execute(
+                    """
+                    INSERT INTO hosts (id, name, groups_json, token_hash, agent_version, enrolled_at, last_contact)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    hostID, request.hostName, try token.string("groups_json"), Secrets.digest(credential),
+                    request.agentVersion, now, now)
+                return EnrollResponse(hostID: hostID, hostName: request.hostName, credential: credential)
             }
-            guard try token.date("expires_at") > now else { throw FleetError.unauthenticated("enrollment token expired") }
-            if let boundName = try token.optionalString("host_name"), boundName != request.hostName {
-                throw FleetError.unauthenticated("this enrollment token is for host \(boundName), not \(request.hostName)")
-            }
-            if try await tx.queryFirst("SELECT id FROM hosts WHERE name = ? AND revoked_at IS NULL", request.hostName) != nil {
-                throw FleetError.conflict("host \(request.hostName) is already enrolled; revoke it first")
-            }
-            let hostID = Secrets.newID()
-            let won = try await tx.query(
-                "UPDATE enrollment_tokens SET used_at = ?, host_id = ? WHERE id = ? AND used_at IS NULL RETURNING id",
-                now, hostID, try token.string("id"))
-            guard !won.isEmpty else { throw FleetError.unauthenticated("enrollment token already used") }
-            let credential = Secrets.newToken(.host)
-            try await tx.execute(
-                """
-                INSERT INTO hosts (id, name, groups_json, token_hash, agent_version, enrolled_at, last_contact)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-                hostID, request.hostName, try token.string("groups_json"), Secrets.digest(credential), request.agentVersion, now, now)
-            return EnrollResponse(hostID: hostID, hostName: request.hostName, credential: credential)
         }
+    }
+
+    /// The token's row, when it exists, is unused, unexpired and not bound to another name.
+    private func usableEnrollmentToken(_ request: EnrollRequest, now: Date, tx: any SQLExecutor) async throws -> SQLRow {
+        guard let token = try await tx.queryFirst(
+            "SELECT id, host_name, groups_json, expires_at, used_at FROM enrollment_tokens WHERE token_hash = ?",
+            Secrets.digest(request.token))
+        else { throw FleetError.unauthenticated("unknown enrollment token") }
+        guard try token.optionalInt64("used_at") == nil else {
+            throw FleetError.unauthenticated("enrollment token already used")
+        }
+        guard try token.date("expires_at") > now else { throw FleetError.unauthenticated("enrollment token expired") }
+        if let boundName = try token.optionalString("host_name"), boundName != request.hostName {
+            throw FleetError.unauthenticated("this enrollment token is for host \(boundName), not \(request.hostName)")
+        }
+        return token
     }
 
     /// Revoking twice keeps the first time.

@@ -11,28 +11,28 @@ extension SQLFleetRepository {
     func putPolicy(name: String, yaml: String, assignment: PolicyAssignment?, author: String, now: Date) async throws
         -> (document: PolicyDocument, created: Bool) {
         let sha256 = Secrets.sha256Hex(Data(yaml.utf8))
-        return try await database.transaction { tx in
-            let policies = PolicyTable(tx: tx)
-            guard let current = try await policies.current(name) else {
-                let last = try await tx.queryFirst("SELECT MAX(version) AS v FROM policy_versions WHERE name = ?", name)
-                let version = Int(try last?.optionalInt64("v") ?? 0) + 1
-                try await policies.insertVersion(name, version, yaml, sha256, author, now)
-                try await tx.execute(
-                    "INSERT INTO policies (name, version, hosts_json, groups_json, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    name, version, try JSONColumn.encode((assignment ?? .everyHost).hosts),
-                    try JSONColumn.encode((assignment ?? .everyHost).groups), now)
-                return (try await policies.document(name, version: nil), true)
+        // Two applies of one policy at once both make version N+1; the primary key lets one through.
+        return try await explainingConflict("policy \(name) was changed meanwhile; apply it again") {
+            try await database.transaction { tx in
+                let policies = PolicyTable(tx: tx)
+                guard let current = try await policies.current(name) else {
+                    let last = try await tx.queryFirst("SELECT MAX(version) AS v FROM policy_versions WHERE name = ?", name)
+                    let version = Int(try last?.optionalInt64("v") ?? 0) + 1
+                    try await policies.insertVersion(name, version, yaml, sha256, author, now)
+                    try await policies.insert(name, version: version, assignment ?? .everyHost, now)
+                    return (try await policies.document(name, version: nil), true)
+                }
+                let created = current.sha256 != sha256
+                if created {
+                    try await policies.insertVersion(name, current.version + 1, yaml, sha256, author, now)
+                    try await tx.execute("UPDATE policies SET version = ?, updated_at = ? WHERE name = ?",
+                                         current.version + 1, now, name)
+                }
+                if let assignment, assignment != current.assignment {
+                    try await policies.setAssignment(name, assignment, now)
+                }
+                return (try await policies.document(name, version: nil), created)
             }
-            if current.sha256 != sha256 {
-                try await policies.insertVersion(name, current.version + 1, yaml, sha256, author, now)
-                try await tx.execute("UPDATE policies SET version = ?, updated_at = ? WHERE name = ?", current.version + 1, now, name)
-                if let assignment { try await policies.setAssignment(name, assignment, now) }
-                return (try await policies.document(name, version: nil), true)
-            }
-            if let assignment, assignment != current.assignment {
-                try await policies.setAssignment(name, assignment, now)
-            }
-            return (try await policies.document(name, version: nil), false)
         }
     }
 
@@ -145,6 +145,12 @@ struct PolicyTable {
         try await tx.execute(
             "INSERT INTO policy_versions (name, version, yaml, sha256, created_at, author) VALUES (?, ?, ?, ?, ?, ?)",
             name, version, yaml, sha256, now, author)
+    }
+
+    func insert(_ name: String, version: Int, _ assignment: PolicyAssignment, _ now: Date) async throws {
+        try await tx.execute(
+            "INSERT INTO policies (name, version, hosts_json, groups_json, updated_at) VALUES (?, ?, ?, ?, ?)",
+            name, version, try JSONColumn.encode(assignment.hosts), try JSONColumn.encode(assignment.groups), now)
     }
 
     func setAssignment(_ name: String, _ assignment: PolicyAssignment, _ now: Date) async throws {

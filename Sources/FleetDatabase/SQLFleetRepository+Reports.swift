@@ -10,7 +10,9 @@ extension SQLFleetRepository {
         }
         if let problem = batch.reports.lazy.compactMap(\.problem).first { throw FleetError.invalid(problem) }
         return try await database.transaction { tx in
-            guard try await tx.queryFirst("SELECT id FROM hosts WHERE id = ?", hostID) != nil else {
+            // A no-op UPDATE: it finds the host and, on PostgreSQL, locks its row, so that two
+            // batches of one host (a resend racing the original) apply one after the other.
+            guard !(try await tx.query("UPDATE hosts SET id = id WHERE id = ? RETURNING id", hostID)).isEmpty else {
                 throw FleetError.notFound("no host with id \(hostID)")
             }
             var receipt = ReportReceipt(accepted: [], duplicates: [])

@@ -13,4 +13,14 @@ struct SQLFleetRepository: FleetRepository {
     func shutdown() async {
         await database.close()
     }
+
+    /// Runs `body`, replacing the engine's wording of a unique violation (`.conflict`) with
+    /// `message`: two requests raced for the same key and the later one lost.
+    func explainingConflict<T>(_ message: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch FleetError.conflict {
+            throw FleetError.conflict(message())
+        }
+    }
 }
