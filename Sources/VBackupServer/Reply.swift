@@ -54,7 +54,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if failure.status.code >= 500 {
                 context.logger.error("\(request.method) \(request.uri.path) failed: \(OneLine.text("\(error)"))")
             } else {
-                context.logger.debug("\(request.method) \(request.uri.path): \(failure.status.code) \(failure.message)")
+                context.logger.debug("\(request.method) \(request.uri.path): \(failure.status.code) \(OneLine.text("\(error)"))")
             }
             response = Reply.error(failure)
         }
