@@ -14,7 +14,7 @@ public struct VBackupCommand: ParsableCommand {
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
                       PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self,
-                      HostsCommand.self, JobsCommand.self]
+                      ServerCommand.self, HostsCommand.self, JobsCommand.self]
     )
 
     public init() {}

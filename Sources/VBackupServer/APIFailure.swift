@@ -38,8 +38,16 @@ extension APIFailure {
         case .invalid(let message): self = .badRequest(message)
         case .unauthenticated(let message): self = .unauthenticated(message)
         case .notFound(let message): self.init(status: .notFound, message: message)
+        case .conflict(let message) where Self.isEngineWording(message):
+            self.init(status: .conflict, message: "the change conflicts with one made at the same time; try again")
         case .conflict(let message): self.init(status: .conflict, message: message)
         case .database: self.init(status: .serviceUnavailable, message: "the database failed; the server log says why")
         }
+    }
+
+    /// A conflict the repository did not explain still carries the engine's text (a unique
+    /// constraint's table and column); that stays in the server.
+    private static func isEngineWording(_ message: String) -> Bool {
+        message.hasPrefix("SQLite:") || message.hasPrefix("PostgreSQL:")
     }
 }

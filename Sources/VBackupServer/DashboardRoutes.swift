@@ -29,7 +29,8 @@ enum DashboardRoutes {
             throw APIFailure.unsupportedMediaType("application/x-www-form-urlencoded")
         }
         let form = try await JSONBody.collect(call.request, limit: maximumFormBytes)
-        let token = (try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(decoding: form, as: UTF8.self)))?.token ?? ""
+        let token = ((try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(decoding: form, as: UTF8.self)))?.token ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)  // pasted with its line break
         guard TokenKind.of(token) == .admin, token.utf8.count <= Authentication.maximumTokenLength,
               case .admin(let adminID, _)? = try await call.repository.authenticate(token: token, now: call.now) else {
             return Reply.html(DashboardPages.login(error: "That is not a valid admin token."), status: .unauthorized)

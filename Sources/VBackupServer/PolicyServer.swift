@@ -16,7 +16,7 @@ public enum PolicyServer {
     /// Opens the database, makes the first admin credential if there is none, and serves until
     /// SIGTERM or SIGINT.
     public static func run(_ configuration: ServerConfiguration) async throws {
-        let repository = try await openFleetRepository(configuration.database, logger: configuration.logger)
+        let repository = try await openRepository(configuration.database, logger: configuration.logger)
         do {
             try await AdminBootstrap.ensureAdminCredential(repository, tokenFile: configuration.adminTokenPath,
                                                            logger: configuration.logger)
@@ -26,6 +26,34 @@ public enum PolicyServer {
             throw error
         }
         await repository.shutdown()
+    }
+
+    /// A new admin credential in the database at `location` (`vbackup server admin-token
+    /// create`); the token is returned once, the database keeps its hash.
+    public static func createAdminToken(database location: String, name: String, logger: Logger) async throws -> String {
+        let repository = try await openRepository(location, logger: logger)
+        do {
+            let token = try await repository.createAdminCredential(name: name, now: Date())
+            await repository.shutdown()
+            return token
+        } catch {
+            await repository.shutdown()
+            throw error
+        }
+    }
+
+    /// `openFleetRepository`, after making the folder of a SQLite file (mode 0700: it holds the
+    /// credential hashes), so the default `/var/lib/vbackup/server/server.db` works on a fresh host.
+    static func openRepository(_ location: String, logger: Logger) async throws -> any FleetRepository {
+        if let path = ServerConfiguration.sqlitePath(location) {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ServerError.startup("cannot create the database folder \(folder.path): \(error.localizedDescription)")
+            }
+        }
+        return try await openFleetRepository(location, logger: logger)
     }
 
     /// The server over `repository`, not yet running. Throws when the TLS files cannot be read.

@@ -13,9 +13,13 @@ enum Reply {
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A refusal's line is cut at this length: it may quote what the client sent.
+    static let maximumErrorLength = 8192
+
     static func error(_ failure: APIFailure) -> Response {
+        let message = failure.message.count > maximumErrorLength ? String(failure.message.prefix(maximumErrorLength)) + "…" : failure.message
         // Encoding a struct of one string cannot fail; the fallback keeps this function total.
-        var response = (try? json(APIError(failure.message), status: failure.status))
+        var response = (try? json(APIError(message), status: failure.status))
             ?? Response(status: failure.status, headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":"error"}"#)))
         response.headers.append(contentsOf: failure.headers)
@@ -50,7 +54,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if failure.status.code >= 500 {
                 context.logger.error("\(request.method) \(request.uri.path) failed: \(OneLine.text("\(error)"))")
             } else {
-                context.logger.debug("\(request.method) \(request.uri.path): \(failure.status.code) \(failure.message)")
+                context.logger.debug("\(request.method) \(request.uri.path): \(failure.status.code) \(OneLine.text("\(error)"))")
             }
             response = Reply.error(failure)
         }

@@ -52,7 +52,8 @@ import Testing
             let host = try await server.enroll("hv1")
             try await server.send(.post, APIPath.agentReports, token: host.credential, json: ReportBatch(reports: [TestReport.inventory()]))
             let escaped = server.admin.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            let login = try await server.send(.post, "/login", headers: Self.form, body: ByteBuffer(string: "token=\(escaped)"))
+            // As pasted from the token file: with its line break.
+            let login = try await server.send(.post, "/login", headers: Self.form, body: ByteBuffer(string: "token=\(escaped)%0A"))
             #expect(login.status == .seeOther)
             #expect(login.headers[.location] == "/")
             let setCookie = try #require(login.headers[.setCookie])

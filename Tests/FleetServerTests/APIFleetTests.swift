@@ -84,6 +84,18 @@ import VBackupServer
     }
 
     @Test(arguments: TestDatabase.allCases)
+    func aSecondHostOfTheSameNameIsAConflict(_ kind: TestDatabase) async throws {
+        try await TestServer.run(kind) { server in
+            _ = try await server.enroll("hv1")
+            let created = try await server.repository.createEnrollmentToken(EnrollmentTokenRequest(), now: Date())
+            let message = try server.refusal(.conflict, try await server.send(
+                .post, APIPath.enroll, json: EnrollRequest(token: created.token, hostName: "hv1", agentVersion: "1.0")))
+            #expect(message.contains("already enrolled"), "\(message)")
+            #expect(try await server.counts().hosts == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabase.allCases)
     func aRevokedHostIsShownRevokedAndItsCredentialStops(_ kind: TestDatabase) async throws {
         try await TestServer.run(kind) { server in
             let host = try await server.enroll("hv1")

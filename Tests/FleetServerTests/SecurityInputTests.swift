@@ -193,6 +193,23 @@ import Testing
         }
     }
 
+    /// The engines' own words (tables, columns, SQL) never reach a client, whichever status.
+    @Test func databaseWordingStaysInTheServer() {
+        let failures = [
+            APIFailure(FleetError.conflict("SQLite: UNIQUE constraint failed: hosts.name")),
+            APIFailure(FleetError.conflict(#"PostgreSQL: duplicate key value violates unique constraint "hosts_name_key""#)),
+            APIFailure(FleetError.database("SQLite: no such table: policy_versions (SELECT * FROM policy_versions)")),
+            APIFailure(FleetError.database("PostgreSQL: connection refused 127.0.0.1:5432 user vbackup")),
+        ]
+        #expect(failures.map(\.status.code) == [409, 409, 503, 503])
+        for failure in failures {
+            for word in ["sqlite", "postgresql", "hosts", "select", "table", "5432", "vbackup"] {
+                #expect(!failure.message.lowercased().contains(word), "\(failure.message)")
+            }
+        }
+        #expect(APIFailure(FleetError.conflict("host hv1 is already enrolled; revoke it first")).message.contains("hv1"))
+    }
+
     /// Random bytes as bodies: never a 5xx, never a dropped connection.
     @Test(arguments: TestDatabase.allCases)
     func randomBodiesNeverCrashTheServer(_ kind: TestDatabase) async throws {
