@@ -91,7 +91,7 @@ struct ServerAdminTokenCreateCommand: ParsableCommand {
 }
 
 /// `host:port` or `[ipv6]:port`.
-enum ServerAddress {
+private enum ServerAddress {
     static func parse(_ text: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
             throw ValidationError("--listen wants host:port (e.g. 0.0.0.0:8443), not '\(text)'")
@@ -103,8 +103,8 @@ enum ServerAddress {
     }
 }
 
-/// swift-log to stderr, as the agent logs.
-enum ServerLogging {
+/// swift-log to stderr, as the agent logs (`AgentLogging`, whose label is the agent's).
+private enum ServerLogging {
     static func logger(level: String) throws -> Logger {
         guard let parsed = Logger.Level(rawValue: level) else {
             throw ValidationError("unknown log level '\(level)' (trace, debug, info, notice, warning, error, critical)")
@@ -118,7 +118,7 @@ enum ServerLogging {
 /// The commands are synchronous (`VBackupCommand.runMain`); the server and the database are
 /// async. This runs one async body to its end on the concurrency pool while the main thread
 /// waits.
-enum Blocking {
+private enum Blocking {
     static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
