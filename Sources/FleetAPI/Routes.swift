@@ -1,5 +1,5 @@
 /// The paths of the server's HTTP+JSON API, version 1. The OpenAPI document
-/// (`Sources/VBackupServer/Resources/openapi.yaml`) describes each; a test keeps the two equal.
+/// (`Sources/VBackupServer/openapi.yaml`) describes each; a test keeps the two equal.
 ///
 /// Every route but `health`, `openapi` and `enroll` needs `Authorization: Bearer TOKEN`:
 /// an admin credential for the admin routes, a host credential for the `agent/` routes.

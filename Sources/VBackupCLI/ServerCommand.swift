@@ -1,7 +1,7 @@
 import ArgumentParser
+import FleetClient
 import Foundation
 import Logging
-import Synchronization
 import VBackupServer
 
 /// `vbackup server`: the central policy server (`start`, the default) and the admin tokens
@@ -56,7 +56,7 @@ struct ServerStartCommand: ParsableCommand {
             database: database.database, host: host, port: port,
             tls: tlsCert.flatMap { cert in tlsKey.map { ServerConfiguration.TLSFiles(certificate: cert, key: $0) } },
             adminTokenFile: adminTokenFile, logger: try ServerLogging.logger(level: logLevel))
-        try Blocking.run { try await PolicyServer.run(configuration) }
+        try FleetClient.blocking { try await PolicyServer.run(configuration) }
     }
 }
 
@@ -83,7 +83,7 @@ struct ServerAdminTokenCreateCommand: ParsableCommand {
     func run() throws {
         let location = database.database
         let name = name
-        let token = try Blocking.run {
+        let token = try FleetClient.blocking {
             try await PolicyServer.createAdminToken(database: location, name: name, logger: try ServerLogging.logger(level: "warning"))
         }
         print(token)
@@ -112,23 +112,5 @@ private enum ServerLogging {
         var logger = Logger(label: "vbackup.server") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = parsed
         return logger
-    }
-}
-
-/// The commands are synchronous (`VBackupCommand.runMain`); the server and the database are
-/// async. This runs one async body to its end on the concurrency pool while the main thread
-/// waits.
-private enum Blocking {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let outcome = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let result: Result<T, any Error>
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return try outcome.withLock { $0 }!.get()
     }
 }

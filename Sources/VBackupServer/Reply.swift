@@ -26,7 +26,7 @@ enum Reply {
         return response
     }
 
-    static let contentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+    static let contentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
     static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [

@@ -92,7 +92,7 @@ import Testing
 
     static func expectHTMLHeaders(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(response.headers[.contentType] == "text/html; charset=utf-8", sourceLocation: sourceLocation)
-        #expect(response.headers[.contentSecurityPolicy] == "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        #expect(response.headers[.contentSecurityPolicy] == "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
                 sourceLocation: sourceLocation)
         #expect(response.headers[.xContentTypeOptions] == "nosniff", sourceLocation: sourceLocation)
     }
