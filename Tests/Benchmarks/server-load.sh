@@ -21,10 +21,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # 1,000 agents hold 1,000 sockets on each side
 
-start_server() { # DB-LOCATION
-  rm -f "$work/admin.token"
+start_server() { # DB-LOCATION (a new database writes a new admin token; an old one keeps its own)
   "$vbackup" server --db "$1" --listen "127.0.0.1:$port" --admin-token-file "$work/admin.token" --log-level warning \
     >"$work/server.log" 2>&1 &
   server_pid=$!
@@ -40,13 +39,14 @@ stop_server() {
 }
 
 run_mode() { # LABEL DB-LOCATION
+  rm -f "$work/admin.token"
   start_server "$2"
   "$bench" --server "http://127.0.0.1:$port" --admin-token-file "$work/admin.token" --policy policies/nightly.yaml \
     --agents "$agents" --duration "$duration" --poll-interval 30 --report-interval 60 --server-pid "$server_pid" \
     --label "$1, real-agent rates"
   echo
   stop_server
-  # The same database again: the hosts of the first run plus 1000 more, at six times the rate.
+  # The same database again (a restart): the hosts of the first run plus 1000 more, at six times the rate.
   start_server "$2"
   "$bench" --server "http://127.0.0.1:$port" --admin-token-file "$work/admin.token" --policy policies/nightly.yaml \
     --agents "$agents" --duration "$duration" --poll-interval 5 --report-interval 10 --server-pid "$server_pid" \
@@ -100,6 +100,7 @@ run_mode "PostgreSQL" "${postgres%/*}/vbackup_bench"
 
 # An idle agent, enrolled, with its policies from the server and nothing due: CPU and memory
 # over 60 s, beside libvirtd's own in the same minute.
+rm -f "$work/admin.token"
 start_server "sqlite:$work/idle.db"
 export VBACKUP_SERVER="http://127.0.0.1:$port" VBACKUP_SERVER_TOKEN_FILE="$work/admin.token"
 "$vbackup" policy apply policies/lab.yaml >/dev/null
