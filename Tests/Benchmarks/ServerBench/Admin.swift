@@ -35,7 +35,8 @@ struct Admin: Sendable {
     }
 
     /// Enrolls `count` hosts, `parallel` at a time; returns their credentials.
-    func enroll(count: Int, parallel: Int, log: LatencyLog) async throws -> [String] {
+    /// Host names carry `run`, so a second run against the same database enrolls new hosts.
+    func enroll(count: Int, parallel: Int, run: String, log: LatencyLog) async throws -> [String] {
         try await withThrowingTaskGroup(of: (Int, String).self) { group in
             var credentials = [String](repeating: "", count: count)
             var next = 0
@@ -43,11 +44,11 @@ struct Admin: Sendable {
                 let index = next
                 next += 1
                 group.addTask {
-                    let created = try await call(.POST, APIPath.enrollmentTokens, EnrollmentTokenRequest(hostName: "bench-\(index)"),
+                    let created = try await call(.POST, APIPath.enrollmentTokens, EnrollmentTokenRequest(hostName: "bench-\(run)-\(index)"),
                                                  bearer: token, as: EnrollmentTokenCreated.self)
                     let started = Date()
                     let enrolled = try await call(.POST, APIPath.enroll,
-                                                  EnrollRequest(token: created.token, hostName: "bench-\(index)", agentVersion: "bench"),
+                                                  EnrollRequest(token: created.token, hostName: "bench-\(run)-\(index)", agentVersion: "bench"),
                                                   bearer: nil, as: EnrollResponse.self)
                     log.record("enroll", seconds: Date().timeIntervalSince(started))
                     return (index, enrolled.credential)

@@ -87,7 +87,8 @@ do {
     if !options.peer {
         _ = try await admin.apply(policyYAML: policyText, name: policyName)
         let enrollStarted = Date()
-        credentials = try await admin.enroll(count: options.agents, parallel: 32, log: log)
+        credentials = try await admin.enroll(count: options.agents, parallel: 32, run: String(UUID().uuidString.prefix(6)).lowercased(),
+                                             log: log)
         enrollSeconds = Date().timeIntervalSince(enrollStarted)
         enrollRow = log.rows(over: enrollSeconds).first { $0.kind == "enroll" }
         log.reset()
