@@ -119,5 +119,9 @@ sleep 60
 read -r a1 arss < <(usage "$agent_pid"); read -r l1 lrss < <(usage "$libvirtd_pid")
 hz=$(getconf CLK_TCK)
 echo "== idle processes over 60 s"
-awk -v t=$((a1 - a0)) -v hz="$hz" -v rss="$arss" 'BEGIN { printf "vbackup agent (enrolled, polling): %.2f %% of a core, %.1f MiB resident\n", t / hz / 60 * 100, rss / 1024 }'
+anon=$(awk '/RssAnon/{print $2}' "/proc/$agent_pid/status")
+# Resident = the agent's own memory (anonymous) + the pages of the binary and the shared
+# libraries (Swift runtime, Foundation, ICU, libvirt) it has touched, which other processes
+# share and the kernel can drop.
+awk -v t=$((a1 - a0)) -v hz="$hz" -v rss="$arss" -v anon="$anon" 'BEGIN { printf "vbackup agent (enrolled, polling): %.2f %% of a core, %.1f MiB resident, of which %.1f MiB its own (anonymous)\n", t / hz / 60 * 100, rss / 1024, anon / 1024 }'
 awk -v t=$((l1 - l0)) -v hz="$hz" -v rss="$lrss" 'BEGIN { printf "libvirtd (for scale):              %.2f %% of a core, %.1f MiB resident\n", t / hz / 60 * 100, rss / 1024 }'
