@@ -54,18 +54,11 @@ final class AgentLab {
     // MARK: As a process
 
     func start(metrics: String = "off", arguments extra: [String] = []) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: vbackupBinary)
-        process.arguments = ["agent", "start", "--state-dir", state.path, "--policies", policies.path,
-                             "--store", lab.storePath.path, "--metrics", metrics] + extra
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path]) { $1 }
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = handle
-        try process.run()
+        let (process, handle) = try startVbackup(
+            ["agent", "start", "--state-dir", state.path, "--policies", policies.path,
+             "--store", lab.storePath.path, "--metrics", metrics] + extra,
+            log: log, environment: ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path])
+        try? logHandle?.close()
         self.process = process
         logHandle = handle
         _ = try waitForStatus(timeout: 30) { $0.agent.pid == process.processIdentifier }

@@ -30,16 +30,10 @@ final class FleetLab {
 
     /// Starts the server and waits until it answers its health route.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: vbackupBinary)
-        process.arguments = ["server", "--db", database, "--listen", "127.0.0.1:\(port)",
-                             "--admin-token-file", adminTokenFile.path, "--log-level", "info"]
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let (process, handle) = try startVbackup(
+            ["server", "--db", database, "--listen", "127.0.0.1:\(port)", "--admin-token-file", adminTokenFile.path, "--log-level", "info"],
+            log: log)
+        try? logHandle?.close()
         self.process = process
         logHandle = handle
         let deadline = Date() + 30

@@ -113,6 +113,22 @@ func runTool(_ path: String, _ arguments: [String], environment: [String: String
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
+/// Starts `vbackup ARGUMENTS` in the background with its output appended to `log`; the caller
+/// stops the process and closes the handle.
+func startVbackup(_ arguments: [String], log: URL, environment: [String: String] = [:]) throws -> (Process, FileHandle) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: vbackupBinary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+    let handle = try FileHandle(forWritingTo: log)
+    handle.seekToEndOfFile()
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return (process, handle)
+}
+
 /// The `vbackup` executable built next to the tests.
 var vbackupBinary: String {
     // On Linux the bundle URL is the build folder holding the test binary; elsewhere, the
