@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Module graph (dependencies point one way, top to bottom):
 ///
-///   vbackup (executable) -> VBackupCLI -> VBackupAgent -> BackupEngine -> { VBackupStore, LibvirtClient, NBDClient }
+///   vbackup (executable) -> VBackupCLI -> VBackupAgent -> VBackupDrill -> BackupEngine
+///   BackupEngine -> { VBackupStore, LibvirtClient, NBDClient, NBDServer }
 ///   VBackupAgent -> { VBackupPolicy, ResourceControl, GRDB (job journal), swift-log, swift-metrics,
 ///                     swift-prometheus, Hummingbird (/metrics) }
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
@@ -60,15 +61,19 @@ let package = Package(
         .target(name: "ResourceControl"),
         .target(name: "LibvirtClient", dependencies: ["CLibvirt"]),
         .target(name: "NBDClient", dependencies: ["CNBD"]),
+        // vbackup's own read-only NBD server (instant restore, drills, mount): protocol only.
+        .target(name: "NBDServer"),
         .target(
             name: "BackupEngine",
-            dependencies: ["VBackupStore", "VBackupModel", "LibvirtClient", "NBDClient", "StorageAdapter", "LocalStorage"]
+            dependencies: ["VBackupStore", "VBackupModel", "LibvirtClient", "NBDClient", "NBDServer", "StorageAdapter", "LocalStorage"]
         ),
+        // Disaster-recovery drills: a point booted in a sandbox, checked, torn down.
+        .target(name: "VBackupDrill", dependencies: ["BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient"]),
         .target(
             name: "VBackupAgent",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LibvirtClient", "ResourceControl",
-                "FleetAPI", "FleetClient",
+                "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -113,7 +118,7 @@ let package = Package(
             name: "VBackupCLI",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
-                "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient",
+                "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,7 @@ enum ObjectKind: String, Sendable {
     case diskIndex = "disk-index"
     case manifest
     case pointObject = "point-object"
+    case drillRecord = "drill-record"
 }
 
 /// Seals and opens whole objects for an encrypted store; passes bytes through untouched for a
