@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # The PostgreSQL role .ci/setup-host makes; the server tests create and drop their own databases with it.
 export VBACKUP_TEST_POSTGRES ?= postgres://vbackup:vbackup@127.0.0.1:5432/vbackup
 
-.PHONY: setup demo test bench bench-store bench-agent bench-server
+.PHONY: setup demo test bench bench-store bench-agent bench-server bench-restore
 
 setup:
 	bash .ci/setup-host
@@ -40,3 +40,8 @@ bench-server: setup
 	swift build -c release --product vbackup
 	swift build -c release --product vbackup-serverbench
 	bash Tests/Benchmarks/server-load.sh .build/release/vbackup .build/release/vbackup-serverbench
+
+# How fast a VM comes back: full vs instant restore vs virtnbdrestore, restore throughput, drill RTO.
+bench-restore: setup
+	swift build -c release --product vbackup
+	bash Tests/Benchmarks/restore-speed.sh .build/release/vbackup
