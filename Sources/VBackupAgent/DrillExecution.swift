@@ -62,8 +62,7 @@ struct DrillExecution {
 
 extension AgentConfiguration {
     /// The production drill: VBackupDrill's runner.
-    /// (Until the runner is merged, a drill fails with this line; see `runDrill`.)
-    public static let drillRunner: DrillRun = { _, _, _, _ in
-        throw AgentError.notRunning("this build has no drill runner (VBackupDrill.DrillRunner)")
+    public static let drillRunner: DrillRun = { store, connection, host, options in
+        try DrillRunner(store: store, connection: connection, host: host, options: options).run()
     }
 }
