@@ -6,7 +6,8 @@ import VBackupPolicy
 
 /// Drill jobs: a policy's `drill:` calendar fired for a VM. The job ends `succeeded` when the
 /// drill passed, `failed` (with the drill's reason) when it did not, `skipped` when the VM has
-/// no point yet; its end and, on an enrolled host, the verdict go to the journal and the outbox
+/// no point yet, `interrupted` (and queued again while its window is open) when the agent
+/// stopped it; its end and, on an enrolled host, the verdict go to the journal and the outbox
 /// in one transaction.
 extension Agent {
     func executeDrill(_ job: RunningJob) {
@@ -28,6 +29,8 @@ extension Agent {
                     $0.state = .skipped
                     $0.error = why
                 }
+            case .drilled where job.cancellation != nil:
+                throw AgentError.notRunning("the drill was stopped")  // its verdict is the stop's, not the guest's
             case .drilled(let point, let report, let result):
                 ended = job.update {
                     $0.state = result.outcome == .passed ? .succeeded : .failed

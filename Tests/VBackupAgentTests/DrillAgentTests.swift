@@ -118,4 +118,52 @@ struct DrillAgentTests {
         try await running.value
         await server.stop()
     }
+
+    @Test("a drill the agent stops is interrupted, not failed, and queued again while its window is open")
+    func stoppedDrillRequeued() async throws {
+        let folder = try temporaryFolder()
+        defer { remove(folder) }
+        let connection = try LibvirtConnection(uri: "qemu:///system")
+        let name = "vbt-drillstop-\(UUID().uuidString.prefix(6).lowercased())"
+        let lab = try LabDomain.define(connection: connection, name: name, disks: [.init(target: "vda", sizeMiB: 16)],
+                                       directory: URL(fileURLWithPath: "/var/lib/libvirt/images/\(name)"))
+        defer { lab.remove() }
+        let store = try Store.create(adapter: LocalStorageAdapter(root: folder.appendingPathComponent("store"), create: true),
+                                     cacheDirectory: folder.appendingPathComponent("cache"))
+        let point = try BackupRunner(connection: connection, store: store, options: BackupOptions()).backup(vm: name)
+        let policies = folder.appendingPathComponent("policies"), state = folder.appendingPathComponent("agent")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        let yaml = "version: 1\nname: stopped\nselect:\n  vms: [\(name)]\ndrill:\n  calendar: \"\(Self.justFired())\"\n"
+            + "  timezone: UTC\n  window: 1h\n  jitter: 0s\n"
+        try Data(yaml.utf8).write(to: policies.appendingPathComponent("stopped.yaml"))
+        var config = AgentConfiguration(stateDirectory: state, policiesDirectory: policies) { _ in store }
+        config.controlsCPU = false
+        config.vmNames = [try #require(Glob(validating: name))]
+        config.logger.logLevel = .critical
+        // A drill that runs until it is told to stop, then reports the stop as a failure, as
+        // the runner does for a drill cut short.
+        config.runDrill = { _, _, host, options in
+            while !options.isCancelled() { Thread.sleep(forTimeInterval: 0.05) }
+            let result = DrillVMResult(
+                vm: point.vmName, vmUUID: point.vmUUID, pointID: point.id, pointCreatedAt: point.createdAt, sandboxName: "vbdrill-x",
+                outcome: .failed, failure: "interrupted", failedStep: "boot", diskMode: "copy", timings: DrillTimings(),
+                checks: [], consoleTail: [], storeErrors: [], cleanedUp: true)
+            return DrillReport(id: "drill-stopped", host: host, startedAt: Date(), finishedAt: Date(), vms: [result])
+        }
+        let agent = try Agent(config)
+        defer { agent.stop() }
+        let running = Task { try await onThread { try agent.run() } }
+        _ = try await EnrolledAgentTests.eventually("the drill running") {
+            agent.status.flatMap { $0.running.contains { $0.kind == "drill" && $0.vm == name } ? true : nil }
+        }
+        agent.stop()
+        try await running.value
+
+        let journal = try JobJournal(directory: state)
+        let stopped = try journal.recent(limit: 10).filter { $0.vmName == name }
+        #expect(stopped.map(\.state) == [.interrupted] && stopped.first?.kind == .drill, "\(stopped)")
+        #expect(stopped.first?.error == AgentStopReason.text)
+        let retry = try journal.jobs(in: [.queued]).filter { $0.vmName == name }
+        #expect(retry.map(\.kind) == [.drill] && retry.map(\.trigger) == [.retry] && retry.first?.windowEnd == stopped.first?.windowEnd)
+    }
 }
