@@ -77,7 +77,7 @@ final class SandboxRun {
             : "FAILED in \(failure!.step): \(failure!.message)")
         return DrillVMResult(
             vm: point.vmName, vmUUID: point.vmUUID, pointID: point.id, pointCreatedAt: point.createdAt, sandboxName: sandboxName,
-            outcome: outcome, failure: failure?.message, failedStep: failure?.step, diskMode: options.diskMode.rawValue,
+            outcome: outcome, failure: failure?.message, failedStep: failure?.step, diskMode: (disks?.mode ?? options.diskMode).rawValue,
             timings: timings, checks: checks.final(pendingReason: failure?.message ?? "not needed"), consoleTail: consoleTail,
             storeErrors: storeErrors, cleanedUp: !options.keep && teardownFailure == nil)
     }
