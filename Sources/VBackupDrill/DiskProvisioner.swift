@@ -4,7 +4,9 @@ import VBackupStore
 
 /// Picks how a point's disks reach the sandbox (`DrillOptions.DiskMode`).
 enum DiskProvisioner {
-    static func disks(for point: PointManifest, mode: DrillOptions.DiskMode, store: Store, folder: URL,
+    /// `socketPath` is where an overlay's NBD export listens: in the drill's folder rather than
+    /// the VM's, as a Unix socket's path must stay under 108 bytes.
+    static func disks(for point: PointManifest, mode: DrillOptions.DiskMode, store: Store, folder: URL, socketPath: String,
                       isCancelled: @escaping @Sendable () -> Bool) throws -> SandboxDisks {
         switch mode {
         case .copy:
