@@ -142,6 +142,7 @@ let package = Package(
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
         .testTarget(name: "VBackupDrillTests", dependencies: ["VBackupDrill", "VBackupModel"]),
+        .testTarget(name: "NBDServerTests", dependencies: ["NBDServer", "NBDClient"]),
         .testTarget(
             name: "VBackupAgentTests",
             dependencies: [

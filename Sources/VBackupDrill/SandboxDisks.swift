@@ -6,6 +6,8 @@ import VBackupStore
 /// How a point's disks reach the sandbox: images in the VM's scratch folder that the sandbox
 /// domain opens, and whatever serves them until teardown.
 protocol SandboxDisks: AnyObject {
+    /// `overlay` or `copy`, as the report says it.
+    var mode: DrillOptions.DiskMode { get }
     /// The image per disk target.
     var images: [String: SandboxDomain.Disk] { get }
     /// Reads of the store that failed so far (corrupt or lost chunks), one line each.
@@ -17,6 +19,7 @@ protocol SandboxDisks: AnyObject {
 /// `--copy`: a full restore of every disk into the scratch folder before the boot, what a
 /// recovery without instant restore costs. The store is no longer read once the copy is done.
 final class CopiedDisks: SandboxDisks {
+    let mode = DrillOptions.DiskMode.copy
     let images: [String: SandboxDomain.Disk]
     let storeErrors: [String] = []
 

@@ -30,6 +30,8 @@ final class SandboxRun {
     let sandboxName: String
     let vmFolder: URL
     let networkName: String?
+    /// The NBD export's socket (overlay mode).
+    let socketPath: String
     private var options: DrillOptions { context.options }
     private let clock = Stopwatch()
     private let deadline: ContinuousClock.Instant
@@ -49,6 +51,7 @@ final class SandboxRun {
         sandboxName = context.identity.sandboxName(vm: point.vmName)
         vmFolder = context.folder.appendingPathComponent(sandboxName, isDirectory: true)
         networkName = context.options.network == .isolated ? context.identity.networkName(vmIndex: index) : nil
+        socketPath = context.folder.appendingPathComponent("nbd\(index).sock").path
         deadline = clock.instant(after: context.options.timeout)
     }
 
@@ -64,6 +67,10 @@ final class SandboxRun {
         } catch {
             failure = StepFailure(step: "checks", message: "\(error)")
         }
+        if failure != nil, checks.isPending(.running), let running = timings.running, (try? domain?.runState()) == .running {
+            checks.pass(.running, "reached running at \(format(running)) and still ran when the drill stopped at \(format(clock.seconds))",
+                        at: Stopwatch.rounded(clock.seconds))
+        }
         storeErrors += disks?.storeErrors ?? []
         if failure == nil, let first = storeErrors.first {
             failure = StepFailure(step: "checks", message: "the store could not serve what the guest read: \(first)")
@@ -77,7 +84,7 @@ final class SandboxRun {
             : "FAILED in \(failure!.step): \(failure!.message)")
         return DrillVMResult(
             vm: point.vmName, vmUUID: point.vmUUID, pointID: point.id, pointCreatedAt: point.createdAt, sandboxName: sandboxName,
-            outcome: outcome, failure: failure?.message, failedStep: failure?.step, diskMode: options.diskMode.rawValue,
+            outcome: outcome, failure: failure?.message, failedStep: failure?.step, diskMode: (disks?.mode ?? options.diskMode).rawValue,
             timings: timings, checks: checks.final(pendingReason: failure?.message ?? "not needed"), consoleTail: consoleTail,
             storeErrors: storeErrors, cleanedUp: !options.keep && teardownFailure == nil)
     }
@@ -91,7 +98,8 @@ final class SandboxRun {
         do {
             try FileManager.default.createDirectory(at: vmFolder, withIntermediateDirectories: true)
             let stop: @Sendable () -> Bool = { [options, deadline] in options.isCancelled() || ContinuousClock.now >= deadline }
-            disks = try DiskProvisioner.disks(for: point, mode: options.diskMode, store: context.store, folder: vmFolder, isCancelled: stop)
+            disks = try DiskProvisioner.disks(for: point, mode: options.diskMode, store: context.store, folder: vmFolder,
+                                              socketPath: socketPath, isCancelled: stop)
             try restoreNVRAM()
         } catch {
             if StoreError.isStoreFailure(error) { storeErrors.append("\(error)") }
