@@ -52,6 +52,7 @@ extension Agent {
         job.bandwidth.finish()
         ended = job.update {
             $0.finishedAt = config.clock.now
+            // A drill's window bounds its start; the runner's timeout bounds the rest.
             if let end = $0.windowEnd, let started = $0.startedAt, started > end { $0.overran = true }
         }
         do {
