@@ -141,6 +141,8 @@ let package = Package(
         .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
+        .testTarget(name: "VBackupDrillTests", dependencies: ["VBackupDrill", "VBackupModel"]),
+        .testTarget(name: "NBDServerTests", dependencies: ["NBDServer", "NBDClient"]),
         .testTarget(
             name: "VBackupAgentTests",
             dependencies: [

@@ -5,7 +5,7 @@ public struct HostInfo: Codable, Sendable, Equatable {
     public enum Health: String, Codable, Sendable {
         /// In contact, no failed job since its last success per VM, no refused policy.
         case ok
-        /// A VM's latest job failed, a VM is overdue, or the agent refused a policy.
+        /// A VM's latest backup or drill failed, a VM is overdue, or the agent refused a policy.
         case warning
         /// No contact for more than 10 minutes.
         case unreachable
@@ -71,11 +71,17 @@ public struct VMInfo: Codable, Sendable, Equatable {
     public var maximumPointAgeSeconds: Double?
     /// A policy selects it and its last point is older than the policy allows (or it has none).
     public var overdue: Bool
+    /// The state of its newest backup job (drills are `lastDrill`).
     public var lastJobState: String?
+    /// Its newest drill, whatever the outcome.
+    public var lastDrill: VMDrillSummary?
+    /// When it last passed a drill.
+    public var lastPassedDrillAt: Date?
 
     public init(hostID: String, hostName: String, uuid: String, name: String, state: String, tags: [String],
                 disks: [DiskReport], policy: String?, lastPointID: String?, lastPointAt: Date?,
-                lastPointAgeSeconds: Double?, maximumPointAgeSeconds: Double?, overdue: Bool, lastJobState: String?) {
+                lastPointAgeSeconds: Double?, maximumPointAgeSeconds: Double?, overdue: Bool, lastJobState: String?,
+                lastDrill: VMDrillSummary? = nil, lastPassedDrillAt: Date? = nil) {
         self.hostID = hostID
         self.hostName = hostName
         self.uuid = uuid
@@ -90,6 +96,8 @@ public struct VMInfo: Codable, Sendable, Equatable {
         self.maximumPointAgeSeconds = maximumPointAgeSeconds
         self.overdue = overdue
         self.lastJobState = lastJobState
+        self.lastDrill = lastDrill
+        self.lastPassedDrillAt = lastPassedDrillAt
     }
 }
 
@@ -114,12 +122,15 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var throttledSeconds: Double
     public var overran: Bool
     public var error: String?
+    /// The point it made (backups) or drilled (drills).
     public var pointID: String?
+    /// backup or drill.
+    public var kind: String
 
     public init(id: String, hostID: String, hostName: String, vmUUID: String, vmName: String, policy: String,
                 trigger: String, state: String, fullBackup: Bool, queuedAt: Date, startedAt: Date?, finishedAt: Date?,
                 bytesRead: Int64, bytesStored: Int64, bytesPerSecond: Double?, throttledSeconds: Double,
-                overran: Bool, error: String?, pointID: String?) {
+                overran: Bool, error: String?, pointID: String?, kind: String = "backup") {
         self.id = id
         self.hostID = hostID
         self.hostName = hostName
@@ -139,6 +150,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         self.overran = overran
         self.error = error
         self.pointID = pointID
+        self.kind = kind
     }
 }
 

@@ -11,6 +11,8 @@ public struct AgentReport: Codable, Sendable, Equatable {
         case inventory
         /// How much a store holds (`storeUsage`).
         case storeUsage = "store-usage"
+        /// One VM's DR drill verdict (`drill`).
+        case drill
     }
 
     /// A UUID, lower case.
@@ -20,6 +22,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
     public var job: JobReport?
     public var inventory: InventoryReport?
     public var storeUsage: StoreUsageReport?
+    public var drill: DrillResultReport?
 
     public init(id: String = UUID().uuidString.lowercased(), createdAt: Date, job: JobReport) {
         self.id = id
@@ -42,16 +45,32 @@ public struct AgentReport: Codable, Sendable, Equatable {
         self.storeUsage = storeUsage
     }
 
-    /// Nil when well formed; otherwise why not (the payload matching `kind` must be the only one present).
+    public init(id: String = UUID().uuidString.lowercased(), createdAt: Date, drill: DrillResultReport) {
+        self.id = id
+        self.kind = .drill
+        self.createdAt = createdAt
+        self.drill = drill
+    }
+
+    /// Nil when well formed; otherwise why not (the payload matching `kind` must be the only one
+    /// present, and a drill's outcome is passed or failed).
     public var problem: String? {
-        let present = [job != nil, inventory != nil, storeUsage != nil].filter { $0 }.count
+        let present = [job != nil, inventory != nil, storeUsage != nil, drill != nil].filter { $0 }.count
         guard present == 1 else { return "report \(id): exactly one payload expected, found \(present)" }
         switch kind {
-        case .job where job == nil, .inventory where inventory == nil, .storeUsage where storeUsage == nil:
+        case .job where job == nil, .inventory where inventory == nil, .storeUsage where storeUsage == nil,
+             .drill where drill == nil:
             return "report \(id): kind \(kind.rawValue) without its payload"
         default:
-            return nil
+            break
         }
+        if let drill, !DrillResultReport.outcomes.contains(drill.outcome) {
+            return "report \(id): drill outcome '\(drill.outcome.prefix(40))' is not passed or failed"
+        }
+        if let kind = job?.kind, !JobReport.kinds.contains(kind) {
+            return "report \(id): job kind '\(kind.prefix(40))' is not backup or drill"
+        }
+        return nil
     }
 }
 
@@ -63,7 +82,7 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var policy: String
     /// schedule, catch-up, manual, retry.
     public var trigger: String
-    /// running, succeeded, failed, missed, interrupted.
+    /// running, succeeded, failed, missed, interrupted, skipped (a drill with no point to drill).
     public var state: String
     public var fullBackup: Bool
     public var queuedAt: Date
@@ -74,12 +93,17 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var throttledSeconds: Double
     public var overran: Bool
     public var error: String?
-    /// The point it made (succeeded jobs).
+    /// The point it made (succeeded backups), or the point it drilled (drills).
     public var point: PointReport?
+    /// backup or drill; absent (agents before drills) means backup.
+    public var kind: String?
+
+    public static let kinds: Set<String> = ["backup", "drill"]
 
     public init(jobID: String, vmUUID: String, vmName: String, policy: String, trigger: String, state: String,
                 fullBackup: Bool, queuedAt: Date, startedAt: Date?, finishedAt: Date?, bytesRead: Int64,
-                bytesStored: Int64, throttledSeconds: Double, overran: Bool, error: String?, point: PointReport?) {
+                bytesStored: Int64, throttledSeconds: Double, overran: Bool, error: String?, point: PointReport?,
+                kind: String? = nil) {
         self.jobID = jobID
         self.vmUUID = vmUUID
         self.vmName = vmName
@@ -96,6 +120,7 @@ public struct JobReport: Codable, Sendable, Equatable {
         self.overran = overran
         self.error = error
         self.point = point
+        self.kind = kind
     }
 }
 

@@ -43,6 +43,8 @@ public enum APIPath {
     public static let jobs = "/api/v1/jobs"
     /// GET → [PointInfo]. Query: host, vm, limit.
     public static let points = "/api/v1/points"
+    /// GET → [DrillInfo], newest first. Query: host, vm, failed=true, limit.
+    public static let drills = "/api/v1/drills"
     /// GET → [StoreUsageInfo]. Query: days (default 30).
     public static let storeUsage = "/api/v1/stores/usage"
 }

@@ -102,6 +102,16 @@ extension FleetClient {
         return try await call(.GET, APIPath.points, query: query)
     }
 
+    /// The drills the hosts reported, newest first; `failed` keeps the failed ones.
+    public func drills(host: String? = nil, vm: String? = nil, failed: Bool = false, limit: Int? = nil) async throws -> [DrillInfo] {
+        var query: [URLQueryItem] = []
+        if let host { query.append(URLQueryItem(name: "host", value: host)) }
+        if let vm { query.append(URLQueryItem(name: "vm", value: vm)) }
+        if failed { query.append(URLQueryItem(name: "failed", value: "true")) }
+        if let limit { query.append(URLQueryItem(name: "limit", value: String(limit))) }
+        return try await call(.GET, APIPath.drills, query: query)
+    }
+
     public func storeUsage(days: Int? = nil) async throws -> [StoreUsageInfo] {
         try await call(.GET, APIPath.storeUsage, query: days.map { [URLQueryItem(name: "days", value: String($0))] } ?? [])
     }

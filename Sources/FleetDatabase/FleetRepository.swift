@@ -52,6 +52,22 @@ public struct JobFilter: Sendable, Equatable {
     }
 }
 
+public struct DrillFilter: Sendable, Equatable {
+    /// Failed drills only.
+    public var failedOnly = false
+    public var hostID: String?
+    /// A VM name or UUID.
+    public var vm: String?
+    public var limit = 100
+
+    public init(failedOnly: Bool = false, hostID: String? = nil, vm: String? = nil, limit: Int = 100) {
+        self.failedOnly = failedOnly
+        self.hostID = hostID
+        self.vm = vm
+        self.limit = limit
+    }
+}
+
 /// The server's state, behind one interface with two implementations of the same SQL:
 /// SQLite (a file; the default) and PostgreSQL (replicated, several server instances).
 /// Every method is one transaction. Secrets (admin, host, enrollment and session tokens)
@@ -104,7 +120,8 @@ public protocol FleetRepository: Sendable {
 
     /// Stores each report once (by id, per host) and applies it: a job report upserts the job
     /// (and its point), an inventory replaces the host's VMs and updates its versions and
-    /// policy errors, a store usage report adds a sample. All or nothing.
+    /// policy errors, a store usage report adds a sample, a drill report upserts the VM's
+    /// verdict by (drill id, VM). All or nothing.
     func record(_ batch: ReportBatch, hostID: String, now: Date) async throws -> ReportReceipt
 
     // MARK: Reads
@@ -114,6 +131,8 @@ public protocol FleetRepository: Sendable {
     func vms(hostID: String?, now: Date) async throws -> [VMInfo]
     func jobs(_ filter: JobFilter) async throws -> [JobInfo]
     func points(hostID: String?, vm: String?, limit: Int) async throws -> [PointInfo]
+    /// Newest first by finish time.
+    func drills(_ filter: DrillFilter) async throws -> [DrillInfo]
     func storeUsage(since: Date) async throws -> [StoreUsageInfo]
     func throughputPerNight(since: Date) async throws -> [NightlyThroughput]
 

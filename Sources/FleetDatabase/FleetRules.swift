@@ -8,6 +8,8 @@ enum FleetRules {
     static let unreachableAfter: TimeInterval = 600
     /// Job states that count as a failure (health, `JobFilter.failedOnly`, nightly throughput).
     static let failedStates = ["failed", "missed", "interrupted"]
+    /// The job kind of a backup (what a job report without a kind is); the other is `drill`.
+    static let backupKind = "backup"
 
     /// A host receives a policy when its name matches one of the assignment's globs or it is
     /// in one of its groups.
@@ -55,8 +57,8 @@ enum FleetRules {
         return now.timeIntervalSince(lastPointAt ?? firstSeen) > maximum
     }
 
-    /// Revoked, else unreachable (no contact for 10 minutes), else warning (a VM's latest job
-    /// failed, a VM is overdue, the agent refused a policy), else ok. `problems` has one line
+    /// Revoked, else unreachable (no contact for 10 minutes), else warning (a VM's latest backup
+    /// job or latest drill failed, a VM is overdue, the agent refused a policy), else ok. `problems` has one line
     /// per reason, the warnings' too when the host is also unreachable.
     static func health(revoked: Bool, lastContact: Date?, vms: [VMInfo], policyErrors: [String], now: Date)
         -> (health: HostInfo.Health, problems: [String]) {
@@ -70,6 +72,9 @@ enum FleetRules {
                 let allowed = vm.maximumPointAgeSeconds.map(duration) ?? "?"
                 let age = vm.lastPointAgeSeconds.map { "last point \(duration($0)) ago" } ?? "no point yet"
                 warnings.append("VM \(vm.name): overdue, \(age) (policy \(vm.policy ?? "?") allows \(allowed))")
+            }
+            if let drill = vm.lastDrill, drill.outcome == "failed" {
+                warnings.append("VM \(vm.name): last drill failed: \(drill.failure ?? "no reason given")")
             }
         }
         warnings += policyErrors.map { "policy refused: \($0)" }

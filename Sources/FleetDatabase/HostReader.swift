@@ -27,7 +27,8 @@ struct HostReader {
         return HostDetail(host: try hostInfo(row, vms: vms), vms: vms)
     }
 
-    /// Each VM with its newest point (by creation time) and the state of its newest job (by queue time).
+    /// Each VM with its newest point (by creation time), the state of its newest backup job (by
+    /// queue time) and its drills (`DrillReader`).
     func vms(hostID: String?) async throws -> [VMInfo] {
         let sql = """
             SELECT v.host_id, h.name AS host_name, v.uuid, v.name, v.state, v.tags_json, v.disks_json, v.policy,
@@ -35,7 +36,7 @@ struct HostReader {
                 (SELECT p.id FROM points p WHERE p.host_id = v.host_id AND p.vm_uuid = v.uuid
                     ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_point_id,
                 (SELECT MAX(p.created_at) FROM points p WHERE p.host_id = v.host_id AND p.vm_uuid = v.uuid) AS last_point_at,
-                (SELECT j.state FROM jobs j WHERE j.host_id = v.host_id AND j.vm_uuid = v.uuid
+                (SELECT j.state FROM jobs j WHERE j.host_id = v.host_id AND j.vm_uuid = v.uuid AND j.kind = 'backup'
                     ORDER BY j.queued_at DESC, j.id DESC LIMIT 1) AS last_job_state
             FROM vms v JOIN hosts h ON h.id = v.host_id
             """
@@ -44,10 +45,13 @@ struct HostReader {
         } else {
             try await tx.query(sql)
         }
-        return try rows.map(vmInfo).sorted { ($0.hostName, $0.name, $0.uuid) < ($1.hostName, $1.name, $1.uuid) }
+        let drills = try await DrillReader(tx: tx).latest(hostID: hostID)
+        return try rows.map { try vmInfo($0, drills: drills) }
+            .sorted { ($0.hostName, $0.name, $0.uuid) < ($1.hostName, $1.name, $1.uuid) }
     }
 
-    private func vmInfo(_ row: SQLRow) throws -> VMInfo {
+    private func vmInfo(_ row: SQLRow, drills: [DrillReader.VMKey: DrillReader.Latest]) throws -> VMInfo {
+        let drill = drills[DrillReader.VMKey(hostID: try row.string("host_id"), uuid: try row.string("uuid"))]
         let lastPointAt = try row.optionalDate("last_point_at")
         let policy = try row.optionalString("policy")
         let maximumAge = try row.optionalDouble("maximum_point_age_seconds")
@@ -59,7 +63,7 @@ struct HostReader {
             lastPointAgeSeconds: lastPointAt.map { now.timeIntervalSince($0) }, maximumPointAgeSeconds: maximumAge,
             overdue: FleetRules.isOverdue(policy: policy, maximumPointAgeSeconds: maximumAge, lastPointAt: lastPointAt,
                                           firstSeen: try row.date("first_seen"), now: now),
-            lastJobState: try row.optionalString("last_job_state"))
+            lastJobState: try row.optionalString("last_job_state"), lastDrill: drill?.last, lastPassedDrillAt: drill?.lastPassedAt)
     }
 
     private func hostInfo(_ row: SQLRow, vms: [VMInfo]) throws -> HostInfo {

@@ -76,6 +76,10 @@ extension SQLFleetRepository {
         }
     }
 
+    func drills(_ filter: DrillFilter) async throws -> [DrillInfo] {
+        try await database.transaction { try await DrillReader(tx: $0).list(filter) }
+    }
+
     /// One entry per (host, store), sorted by host name and store, its samples oldest first.
     func storeUsage(since: Date) async throws -> [StoreUsageInfo] {
         let rows = try await database.query(
@@ -101,14 +105,14 @@ extension SQLFleetRepository {
             .sorted { ($0.hostName, $0.hostID, $0.store) < ($1.hostName, $1.hostID, $1.store) }
     }
 
-    /// Finished jobs (not running) that started (or, never started, were queued) since
+    /// Finished backup jobs (not running, not drills) that started (or, never started, were queued) since
     /// `since`, summed per night (`FleetRules.night`), oldest night first.
     func throughputPerNight(since: Date) async throws -> [NightlyThroughput] {
         let rows = try await database.query(
             """
             SELECT started_at, queued_at, state, bytes_read, bytes_stored FROM jobs
-            WHERE state <> ? AND (started_at >= ? OR (started_at IS NULL AND queued_at >= ?))
-            """, "running", since, since)
+            WHERE state <> ? AND kind = ? AND (started_at >= ? OR (started_at IS NULL AND queued_at >= ?))
+            """, "running", FleetRules.backupKind, since, since)
         var nights: [String: NightlyThroughput] = [:]
         for row in rows {
             let night = FleetRules.night(of: try row.optionalDate("started_at") ?? row.date("queued_at"))
@@ -140,6 +144,6 @@ extension SQLFleetRepository {
             queuedAt: try row.date("queued_at"), startedAt: startedAt, finishedAt: finishedAt, bytesRead: bytesRead,
             bytesStored: try row.int64("bytes_stored"), bytesPerSecond: bytesPerSecond,
             throttledSeconds: try row.double("throttled_seconds"), overran: try row.bool("overran"),
-            error: try row.optionalString("error"), pointID: try row.optionalString("point_id"))
+            error: try row.optionalString("error"), pointID: try row.optionalString("point_id"), kind: try row.string("kind"))
     }
 }

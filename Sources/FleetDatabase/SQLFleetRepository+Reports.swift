@@ -31,6 +31,7 @@ extension SQLFleetRepository {
                 if let job = report.job { try await apply.job(job) }
                 if let inventory = report.inventory { try await apply.inventory(inventory, at: report.createdAt) }
                 if let usage = report.storeUsage { try await apply.storeUsage(usage, reportID: report.id, at: report.createdAt) }
+                if let drill = report.drill { try await apply.drill(drill) }
                 receipt.accepted.append(report.id)
             }
             return receipt
@@ -46,24 +47,26 @@ struct ReportApplier {
 
     /// Upserts the job by (host, job id): a later report replaces the earlier, except that a
     /// `running` report never replaces an end state (a late resend must not undo a result).
+    /// A backup's point is recorded with it; a drill's report names the point it tested.
     func job(_ job: JobReport) async throws {
         try await tx.execute(
             """
             INSERT INTO jobs (host_id, id, vm_uuid, vm_name, policy, trigger_kind, state, full_backup, queued_at,
-                started_at, finished_at, bytes_read, bytes_stored, throttled_seconds, overran, error, point_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                started_at, finished_at, bytes_read, bytes_stored, throttled_seconds, overran, error, point_id, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (host_id, id) DO UPDATE SET vm_uuid = excluded.vm_uuid, vm_name = excluded.vm_name,
                 policy = excluded.policy, trigger_kind = excluded.trigger_kind, state = excluded.state,
                 full_backup = excluded.full_backup, queued_at = excluded.queued_at, started_at = excluded.started_at,
                 finished_at = excluded.finished_at, bytes_read = excluded.bytes_read, bytes_stored = excluded.bytes_stored,
                 throttled_seconds = excluded.throttled_seconds, overran = excluded.overran, error = excluded.error,
-                point_id = excluded.point_id
+                point_id = excluded.point_id, kind = excluded.kind
             WHERE jobs.state = 'running' OR excluded.state <> 'running'
             """,
             hostID, job.jobID, job.vmUUID, job.vmName, job.policy, job.trigger, job.state, job.fullBackup, job.queuedAt,
             job.startedAt, job.finishedAt, job.bytesRead, job.bytesStored, job.throttledSeconds, job.overran, job.error,
-            job.point?.id)
-        guard let point = job.point else { return }
+            job.point?.id, job.kind ?? FleetRules.backupKind)
+        // A drill names the point it tested; only a backup made one.
+        guard let point = job.point, (job.kind ?? FleetRules.backupKind) == FleetRules.backupKind else { return }
         try await tx.execute(
             """
             INSERT INTO points (host_id, id, vm_uuid, vm_name, store, created_at, kind, logical_bytes, stored_bytes, job_id)
@@ -101,6 +104,25 @@ struct ReportApplier {
             """,
             inventory.agentVersion, inventory.libvirtVersion, try JSONColumn.encode(inventory.policyErrors),
             try JSONColumn.encode(inventory.policyVersions), createdAt, hostID)
+    }
+
+    /// Upserts the VM's verdict by (host, drill id, VM): a drill recorded again replaces its
+    /// verdict, as the store does.
+    func drill(_ drill: DrillResultReport) async throws {
+        try await tx.execute(
+            """
+            INSERT INTO drills (host_id, drill_id, vm_uuid, vm_name, job_id, point_id, point_created_at, started_at,
+                finished_at, outcome, failure, failed_step, disk_mode, running_seconds, rto_seconds, checks_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (host_id, drill_id, vm_uuid) DO UPDATE SET vm_name = excluded.vm_name, job_id = excluded.job_id,
+                point_id = excluded.point_id, point_created_at = excluded.point_created_at, started_at = excluded.started_at,
+                finished_at = excluded.finished_at, outcome = excluded.outcome, failure = excluded.failure,
+                failed_step = excluded.failed_step, disk_mode = excluded.disk_mode, running_seconds = excluded.running_seconds,
+                rto_seconds = excluded.rto_seconds, checks_json = excluded.checks_json
+            """,
+            hostID, drill.drillID, drill.vmUUID, drill.vmName, drill.jobID, drill.pointID, drill.pointCreatedAt,
+            drill.startedAt, drill.finishedAt, drill.outcome, drill.failure, drill.failedStep, drill.diskMode,
+            drill.runningSeconds, drill.rtoSeconds, try JSONColumn.encode(drill.checks))
     }
 
     func storeUsage(_ usage: StoreUsageReport, reportID: String, at createdAt: Date) async throws {

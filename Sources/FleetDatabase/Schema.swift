@@ -108,6 +108,20 @@ enum Schema {
             """,
             "CREATE INDEX store_usage_at ON store_usage (at)",
         ]),
+        // DR drills: agents journal them as jobs of kind drill, and report each VM's verdict.
+        Migration(version: 2, [
+            "ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'backup'",
+            """
+            CREATE TABLE drills (
+                host_id TEXT NOT NULL REFERENCES hosts (id), drill_id TEXT NOT NULL, vm_uuid TEXT NOT NULL,
+                vm_name TEXT NOT NULL, job_id TEXT, point_id TEXT NOT NULL, point_created_at BIGINT NOT NULL,
+                started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL, outcome TEXT NOT NULL, failure TEXT,
+                failed_step TEXT, disk_mode TEXT NOT NULL, running_seconds DOUBLE PRECISION, rto_seconds DOUBLE PRECISION,
+                checks_json TEXT NOT NULL, PRIMARY KEY (host_id, drill_id, vm_uuid))
+            """,
+            "CREATE INDEX drills_vm ON drills (host_id, vm_uuid, finished_at)",
+            "CREATE INDEX drills_finished ON drills (finished_at)",
+        ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -14,6 +14,16 @@ extension LibvirtDomain {
         try check(virDomainFSThaw(pointer, nil, 0, 0), "virDomainFSThaw(\(name)) failed")
     }
 
+    /// Sends one JSON command to the QEMU guest agent (e.g. `{"execute":"guest-ping"}`) and
+    /// returns its JSON reply, waiting at most `timeoutSeconds` (at least 1). Fails at once with
+    /// `agentUnresponsive` when the agent is configured but not connected (the guest has not
+    /// started it yet), and with `argumentUnsupported`/`operationInvalid`-like errors when the
+    /// domain has no agent channel.
+    public func guestAgentCommand(_ json: String, timeoutSeconds: Int32) throws -> String {
+        try takeString(virDomainQemuAgentCommand(pointer, json, max(1, timeoutSeconds), 0),
+                       "virDomainQemuAgentCommand(\(name)) failed")
+    }
+
     /// Runs an HMP command through libvirt-qemu, for tests and diagnostics only (libvirt marks
     /// the domain tainted). HMP reports command errors as reply text, not as a failure: callers
     /// must check the reply (e.g. `qemu-io` replies with nothing on success).

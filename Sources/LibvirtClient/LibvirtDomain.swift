@@ -68,11 +68,13 @@ public final class LibvirtDomain: @unchecked Sendable {
     public func suspend() throws { try check(virDomainSuspend(pointer), "virDomainSuspend(\(name)) failed") }
     public func resume() throws { try check(virDomainResume(pointer), "virDomainResume(\(name)) failed") }
 
-    /// Removes the persistent definition. libvirt refuses a domain with checkpoints unless
-    /// `checkpointsMetadata` is set; the bitmaps themselves stay in the qcow2 files.
-    public func undefine(checkpointsMetadata: Bool, nvram: Bool) throws {
+    /// Removes the persistent definition. libvirt refuses a domain with checkpoints (snapshots)
+    /// unless `checkpointsMetadata` (`snapshotsMetadata`) is set; the bitmaps (internal
+    /// snapshots) themselves stay in the qcow2 files.
+    public func undefine(checkpointsMetadata: Bool, nvram: Bool, snapshotsMetadata: Bool = false) throws {
         var flags: UInt32 = 0
         if checkpointsMetadata { flags |= VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA.rawValue }
+        if snapshotsMetadata { flags |= VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue }
         if nvram { flags |= VIR_DOMAIN_UNDEFINE_NVRAM.rawValue }
         try check(virDomainUndefineFlags(pointer, flags), "virDomainUndefineFlags(\(name)) failed")
     }

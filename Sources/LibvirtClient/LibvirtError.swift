@@ -35,6 +35,7 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable {
     public static let argumentUnsupported: Int32 = 74
     public static let operationUnsupported: Int32 = 84
     public static let agentUnresponsive: Int32 = 86
+    public static let noNetwork: Int32 = 43
     public static let noDomainCheckpoint: Int32 = 103
     public static let noDomainBackup: Int32 = 104
     public static let checkpointInconsistent: Int32 = 109

@@ -8,6 +8,7 @@ import VBackupStore
 extension Agent {
     /// Runs one job on its thread and records how it ended.
     func execute(_ job: RunningJob) {
+        if job.record.kind == .drill { return executeDrill(job) }
         let record = job.record
         let policy = policies.policy(named: record.policy)
         var ended: JobRecord
@@ -56,7 +57,7 @@ extension Agent {
         guard job.windowEnd.map({ now < $0 }) ?? true else { return }
         let retry = JobRecord(vmUUID: job.vmUUID, vmName: job.vmName, policy: job.policy, scheduleIndex: job.scheduleIndex,
                               fullBackup: job.fullBackup, trigger: .retry, priority: job.priority, firedAt: job.firedAt,
-                              windowEnd: job.windowEnd, queuedAt: now)
+                              windowEnd: job.windowEnd, queuedAt: now, kind: job.kind)
         do { try journal.insert(retry) } catch { logger.error("cannot re-queue a job", metadata: ["error": "\(error)"]) }
     }
 
@@ -66,7 +67,7 @@ extension Agent {
         let now = config.clock.now
         for var job in try journal.jobs(in: [.running]) where job.agentPID != getpid() {
             var made: PointReport?
-            if let point = committedPoint(of: job) {
+            if job.kind == .backup, let point = committedPoint(of: job) {
                 made = pointReport(point, policy: policies.policy(named: job.policy))
                 job.state = .succeeded
                 job.pointID = point.id

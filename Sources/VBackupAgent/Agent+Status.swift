@@ -16,7 +16,7 @@ extension Agent {
             let progress = job.progress
             let share = snapshot.jobs.first { $0.name == record.id }
             return AgentStatus.Running(
-                id: record.id, vm: record.vmName, policy: record.policy, trigger: record.trigger.rawValue,
+                id: record.id, kind: record.kind.rawValue, vm: record.vmName, policy: record.policy, trigger: record.trigger.rawValue,
                 full: record.fullBackup, startedAt: record.startedAt ?? now, windowEnd: record.windowEnd,
                 overran: record.overran, willOverrun: Self.willOverrun(progress, windowEnd: record.windowEnd, now: now),
                 disk: progress.disk, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
@@ -24,7 +24,7 @@ extension Agent {
                 secondsThrottled: share?.secondsWaited ?? 0)
         }
         let queued = try journal.jobs(in: [.queued]).map {
-            AgentStatus.Queued(id: $0.id, vm: $0.vmName, policy: $0.policy, trigger: $0.trigger.rawValue,
+            AgentStatus.Queued(id: $0.id, kind: $0.kind.rawValue, vm: $0.vmName, policy: $0.policy, trigger: $0.trigger.rawValue,
                                priority: $0.priority, queuedAt: $0.queuedAt, windowEnd: $0.windowEnd)
         }
         let next = Scheduler(policies: set, agentStartedAt: startedAt).upcoming(vms: inventory.all, now: now, limit: 10)

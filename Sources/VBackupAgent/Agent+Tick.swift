@@ -38,27 +38,36 @@ extension Agent {
         publish(try makeStatus(set: set, now: now))
     }
 
-    /// Queues each due firing, unless a job for that VM is already queued or running: the
-    /// firing is then recorded as handled (the running job covers it) instead of stacking up.
+    /// Queues each due firing, unless a job of its kind for that VM is already queued or
+    /// running: the firing is then recorded as handled (that job covers it) instead of stacking
+    /// up. A backup and a drill of one VM may both wait; the job manager never runs them together.
     private func queueDue(set: PolicySet, now: Date) throws {
         let scheduler = Scheduler(policies: set, agentStartedAt: startedAt)
         let due = try scheduler.due(vms: inventory.all, now: now, lastFiring: journal.lastFiring)
         guard !due.isEmpty else { return }
-        var busy = Set(try journal.jobs(in: [.queued, .running]).map(\.vmUUID))
+        var busy = Set(try journal.jobs(in: [.queued, .running]).map { BusyKey(vmUUID: $0.vmUUID, kind: $0.kind) })
         for firing in due {
-            if busy.contains(firing.vm.uuid) {
+            let key = BusyKey(vmUUID: firing.vm.uuid, kind: firing.kind)
+            if busy.contains(key) {
                 try journal.markFired(policy: firing.policy, scheduleIndex: firing.scheduleIndex, vmUUID: firing.vm.uuid, at: firing.firedAt)
-                logger.notice("firing skipped: a job for this VM is already queued or running",
+                logger.notice("firing skipped: a \(firing.kind.rawValue) job for this VM is already queued or running",
                               metadata: ["vm": "\(firing.vm.name)", "policy": "\(firing.policy)"])
                 continue
             }
             let job = JobRecord(vmUUID: firing.vm.uuid, vmName: firing.vm.name, policy: firing.policy,
                                 scheduleIndex: firing.scheduleIndex, fullBackup: firing.fullBackup, trigger: firing.trigger,
-                                priority: firing.priority, firedAt: firing.firedAt, windowEnd: firing.windowEnd, queuedAt: now)
+                                priority: firing.priority, firedAt: firing.firedAt, windowEnd: firing.windowEnd, queuedAt: now,
+                                kind: firing.kind)
             try journal.fire(job)
-            busy.insert(firing.vm.uuid)
-            logger.info("job queued", metadata: ["vm": "\(job.vmName)", "policy": "\(job.policy)", "trigger": "\(job.trigger.rawValue)"])
+            busy.insert(key)
+            logger.info("job queued", metadata: ["vm": "\(job.vmName)", "policy": "\(job.policy)", "kind": "\(job.kind.rawValue)",
+                                                 "trigger": "\(job.trigger.rawValue)"])
         }
+    }
+
+    private struct BusyKey: Hashable {
+        var vmUUID: String
+        var kind: JobRecord.Kind
     }
 
     /// Turns `vbackup agent run` requests into queued jobs.

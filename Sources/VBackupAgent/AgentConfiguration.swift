@@ -29,6 +29,8 @@ public struct AgentConfiguration: Sendable {
     public var inventoryInterval: TimeInterval = 3_600
     public var serverTimeout: TimeInterval = 20
     public var logger = Logger(label: "vbackup.agent")
+    /// How a policy's drill runs (VBackupDrill's `DrillRunner`); tests may stand in for it.
+    public var runDrill: DrillRun = AgentConfiguration.drillRunner
 
     public static let defaultStateDirectory = "/var/lib/vbackup/agent"
     public static let defaultPoliciesDirectory = "/etc/vbackup/policies"

@@ -46,11 +46,13 @@ final class AgentMetrics: Sendable {
     }
 
     func jobFinished(_ job: JobRecord) {
-        Metrics.Counter(label: "vbackup_jobs_total", dimensions: [("result", job.state.rawValue), ("policy", job.policy)]).increment()
+        Metrics.Counter(label: "vbackup_jobs_total",
+                        dimensions: [("result", job.state.rawValue), ("policy", job.policy), ("kind", job.kind.rawValue)]).increment()
         bytesRead.increment(by: Int64(job.bytesRead))
         bytesStored.increment(by: Int64(job.bytesStored))
         throttled.increment(by: job.throttledSeconds)
-        if let start = job.startedAt, let end = job.finishedAt { duration.record(end.timeIntervalSince(start)) }
+        // Backup durations only: a drill's boot time would blur how long backups take.
+        if job.kind == .backup, let start = job.startedAt, let end = job.finishedAt { duration.record(end.timeIntervalSince(start)) }
     }
 
     func observe(_ status: AgentStatus) {

@@ -57,6 +57,8 @@ public struct AgentStatus: Codable, Sendable {
 
     public struct Running: Codable, Sendable {
         public var id: String
+        /// backup or drill (absent in the status of an agent from before drills).
+        public var kind: String?
         public var vm: String
         public var policy: String
         public var trigger: String
@@ -81,10 +83,14 @@ public struct AgentStatus: Codable, Sendable {
         public var vm: String
         public var policy: String
         public var at: Date
+        /// drill for a policy's drill; absent for a backup.
+        public var kind: String?
     }
 
     public struct Queued: Codable, Sendable {
         public var id: String
+        /// backup or drill (absent in the status of an agent from before drills).
+        public var kind: String?
         public var vm: String
         public var policy: String
         public var trigger: String
@@ -95,6 +101,8 @@ public struct AgentStatus: Codable, Sendable {
 
     public struct Finished: Codable, Sendable {
         public var id: String
+        /// backup or drill (absent in the status of an agent from before drills).
+        public var kind: String?
         public var vm: String
         public var policy: String
         public var state: String
@@ -110,6 +118,7 @@ public struct AgentStatus: Codable, Sendable {
 
         init(_ job: JobRecord) {
             id = job.id
+            kind = job.kind.rawValue
             vm = job.vmName
             policy = job.policy
             state = job.state.rawValue

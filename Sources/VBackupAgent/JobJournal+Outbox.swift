@@ -90,6 +90,11 @@ extension JobJournal {
         return true
     }
 
+    /// Queues a drill's verdict, beside the end report of the job that ran it.
+    static func queueDrillReport(_ drill: DrillResultReport, _ db: Database) throws {
+        try insert(AgentReport(createdAt: Date(), drill: drill), db)
+    }
+
     private static func insert(_ report: AgentReport, _ db: Database) throws {
         let payload = String(decoding: try APIJSON.encoder().encode(report), as: UTF8.self)
         try db.execute(sql: "INSERT INTO outbox (id, kind, payload, createdAt, attempts) VALUES (?, ?, ?, ?, 0)",
@@ -103,6 +108,6 @@ extension JobRecord {
         JobReport(jobID: id, vmUUID: vmUUID, vmName: vmName, policy: policy, trigger: trigger.rawValue, state: state.rawValue,
                   fullBackup: fullBackup, queuedAt: queuedAt, startedAt: startedAt, finishedAt: finishedAt,
                   bytesRead: bytesRead, bytesStored: bytesStored, throttledSeconds: throttledSeconds, overran: overran,
-                  error: error, point: point)
+                  error: error, point: point, kind: kind.rawValue)
     }
 }

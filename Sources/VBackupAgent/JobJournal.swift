@@ -77,6 +77,12 @@ public final class JobJournal: Sendable {
         migrator.registerMigration("v2") { db in
             try createOutbox(db)
         }
+        // Drills are journaled as jobs too; the jobs before them were all backups.
+        migrator.registerMigration("v3") { db in
+            try db.alter(table: "job") { table in
+                table.add(column: "kind", .text).notNull().defaults(to: JobRecord.Kind.backup.rawValue)
+            }
+        }
         return migrator
     }
 
@@ -95,12 +101,15 @@ public final class JobJournal: Sendable {
     }
 
     /// Records a job's new state. On an enrolled host a job that starts or ends also queues
-    /// its report (with the point it made) in the same transaction: a crash keeps both or neither.
-    public func update(_ job: JobRecord, point: PointReport? = nil) throws {
+    /// its report (with the point it made or tested, and a drill's verdict) in the same
+    /// transaction: a crash keeps all or none.
+    public func update(_ job: JobRecord, point: PointReport? = nil, drill: DrillResultReport? = nil) throws {
         let queued = try write { db in
             let before = reportQueued == nil ? nil : try String.fetchOne(db, sql: "SELECT state FROM job WHERE id = ?", arguments: [job.id])
             try job.update(db)
-            return reportQueued == nil ? false : try Self.queueJobReport(job, previousState: before, point: point, db)
+            guard reportQueued != nil, try Self.queueJobReport(job, previousState: before, point: point, db) else { return false }
+            if let drill, job.state.isFinished { try Self.queueDrillReport(drill, db) }
+            return true
         }
         if queued { reportQueued?.ring() }
     }

@@ -4,7 +4,8 @@ import ResourceControl
 import VBackupPolicy
 
 /// The host-wide job queue: starts queued jobs by priority (then age) while slots are free,
-/// never two for one VM, never after their window closed, and not at all while the adaptive
+/// never two for one VM (so never a drill beside a backup of its VM), one drill at a time
+/// (each boots a guest), never after their window closed, and not at all while the adaptive
 /// throttle pauses the host. Each job runs on its own thread; its end is written to the journal
 /// before it leaves the running set, so no result is lost to a crash after that point.
 final class JobManager: @unchecked Sendable {
@@ -34,6 +35,8 @@ final class JobManager: @unchecked Sendable {
 
     func isRunning(vmUUID: String) -> Bool { lock.withLock { running.values.contains { $0.record.vmUUID == vmUUID } } }
 
+    var isDrilling: Bool { lock.withLock { running.values.contains { $0.record.kind == .drill } } }
+
     /// Starts what may start now. `slots` is the host's concurrency limit at this instant.
     func dispatch(now: Date, slots: Int, paused: Bool, jobBandwidth: (String) -> UInt64?) throws {
         var queued = try journal.jobs(in: [.queued]).sorted {
@@ -53,6 +56,7 @@ final class JobManager: @unchecked Sendable {
         for job in queued {
             guard lock.withLock({ running.count }) < slots else { return }
             guard !isRunning(vmUUID: job.vmUUID) else { continue }
+            if job.kind == .drill && isDrilling { continue }
             try start(job, now: now, limit: jobBandwidth(job.policy))
         }
     }
@@ -66,7 +70,7 @@ final class JobManager: @unchecked Sendable {
         let runningJob = RunningJob(record: record, bandwidth: governor.register(name: record.id, limit: limit))
         let id = record.id
         lock.withLock { running[record.id] = runningJob }
-        logger.info("job started", metadata: ["job": "\(record.id)", "vm": "\(record.vmName)", "policy": "\(record.policy)",
+        logger.info("job started", metadata: ["job": "\(record.id)", "kind": "\(record.kind.rawValue)", "vm": "\(record.vmName)", "policy": "\(record.policy)",
                                               "trigger": "\(record.trigger.rawValue)", "full": "\(record.fullBackup)"])
         finished.enter()
         Thread.detachNewThread { [self] in

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// One backup job of the agent, as the journal keeps it. Every state change is written before
+/// One job of the agent (a backup, or a DR drill of the VM's newest point), as the journal keeps it. Every state change is written before
 /// the agent acts on it, so a restart (graceful or after SIGKILL) knows what each job was doing.
 public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "job"
@@ -16,8 +16,17 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         case missed
         /// The agent stopped or died while it ran; a new job was queued when the window allowed.
         case interrupted
+        /// A drill with nothing to drill: the VM has no point yet (`error` says where it looked).
+        case skipped
 
         public var isFinished: Bool { self != .queued && self != .running }
+    }
+
+    public enum Kind: String, Codable, Sendable {
+        /// Reads the VM's disks into a new point.
+        case backup
+        /// Boots the VM's newest point in a sandbox and checks it (the policy's `drill:`).
+        case drill
     }
 
     public enum Trigger: String, Codable, Sendable {
@@ -33,10 +42,12 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 
     public var id: String
+    public var kind: Kind
     public var vmUUID: String
     public var vmName: String
     public var policy: String
-    /// The schedule entry (index in the policy) that fired it; nil for manual jobs.
+    /// The schedule entry (index in the policy) that fired it, `Schedule.drillIndex` for a
+    /// policy's drill; nil for manual jobs.
     public var scheduleIndex: Int?
     public var fullBackup: Bool
     public var trigger: Trigger
@@ -49,6 +60,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var queuedAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The point a backup made, or the point a drill tested.
     public var pointID: String?
     public var bytesRead: Int64 = 0
     public var bytesStored: Int64 = 0
@@ -62,8 +74,9 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
 
     public init(id: String = UUID().uuidString.lowercased(), vmUUID: String, vmName: String, policy: String,
                 scheduleIndex: Int?, fullBackup: Bool, trigger: Trigger, priority: Int, firedAt: Date,
-                windowEnd: Date?, queuedAt: Date) {
+                windowEnd: Date?, queuedAt: Date, kind: Kind = .backup) {
         self.id = id
+        self.kind = kind
         self.vmUUID = vmUUID
         self.vmName = vmName
         self.policy = policy

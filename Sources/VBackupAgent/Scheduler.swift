@@ -2,7 +2,9 @@ import Foundation
 import VBackupPolicy
 
 /// Decides, from the policies, the VMs and the journal's record of handled firings, which
-/// backups are due now. Pure apart from the journal lookup, and time is a parameter.
+/// backups and drills are due now. Pure apart from the journal lookup, and time is a parameter.
+/// A policy's drill calendar is one more schedule, of index `Schedule.drillIndex`, whose
+/// firings make drill jobs.
 ///
 /// A VM's run of a schedule starts at the calendar's fire time plus the VM's jitter (stable per
 /// VM, so 200 VMs fire spread over the jitter instead of all at 01:00:00). A firing is due when
@@ -19,6 +21,7 @@ struct Scheduler {
         var fullBackup: Bool
         var priority: Int
         var trigger: JobRecord.Trigger
+        var kind: JobRecord.Kind
     }
 
     var policies: PolicySet
@@ -28,30 +31,36 @@ struct Scheduler {
         var result: [Due] = []
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
-            for (index, schedule) in policy.schedules.enumerated() {
+            for schedule in Self.schedules(of: policy) {
                 let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let fired = schedule.occurrence(atOrBefore: now.addingTimeInterval(-jitter)) else { continue }
                 let windowEnd = fired.addingTimeInterval(schedule.window)
                 guard now < windowEnd else { continue }
-                if let last = try lastFiring(policy.name, index, vm.uuid), last >= fired { continue }
+                if let last = try lastFiring(policy.name, schedule.index, vm.uuid), last >= fired { continue }
                 let start = fired.addingTimeInterval(jitter)
-                result.append(Due(policy: policy.name, scheduleIndex: index, vm: vm, firedAt: fired, windowEnd: windowEnd,
-                                  fullBackup: schedule.mode == .full, priority: policy.priority,
-                                  trigger: start < agentStartedAt ? .catchUp : .schedule))
+                result.append(Due(policy: policy.name, scheduleIndex: schedule.index, vm: vm, firedAt: fired, windowEnd: windowEnd,
+                                  fullBackup: !schedule.isDrill && schedule.mode == .full, priority: policy.priority,
+                                  trigger: start < agentStartedAt ? .catchUp : .schedule, kind: schedule.isDrill ? .drill : .backup))
             }
         }
         return result
     }
 
-    /// The next start of each VM's schedules after `now`, soonest first (for `status`).
+    /// The backup schedules of a policy, then its drill calendar.
+    static func schedules(of policy: Policy) -> [Schedule] {
+        policy.schedules + [policy.drill?.schedule].compactMap { $0 }
+    }
+
+    /// The next start of each VM's schedules (and drill) after `now`, soonest first (for `status`).
     func upcoming(vms: [VMFacts], now: Date, limit: Int) -> [AgentStatus.Upcoming] {
         var result: [AgentStatus.Upcoming] = []
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
-            for (index, schedule) in policy.schedules.enumerated() {
+            for schedule in Self.schedules(of: policy) {
                 let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let next = schedule.next(after: now.addingTimeInterval(-jitter)) else { continue }
-                result.append(AgentStatus.Upcoming(vm: vm.name, policy: policy.name, at: next.addingTimeInterval(jitter)))
+                result.append(AgentStatus.Upcoming(vm: vm.name, policy: policy.name, at: next.addingTimeInterval(jitter),
+                                                   kind: schedule.isDrill ? JobRecord.Kind.drill.rawValue : nil))
             }
         }
         return Array(result.sorted { $0.at < $1.at }.prefix(limit))

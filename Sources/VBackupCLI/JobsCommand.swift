@@ -3,10 +3,11 @@ import FleetAPI
 import FleetClient
 import Foundation
 
-/// `vbackup jobs`: the fleet's backup jobs as the agents reported them to the policy server.
+/// `vbackup jobs`: the fleet's jobs (backups and DR drills) as the agents reported them to the
+/// policy server.
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jobs", abstract: "List backup jobs across the hosts of the policy server, newest first.")
+        commandName: "jobs", abstract: "List backup and drill jobs across the hosts of the policy server, newest first.")
 
     @OptionGroup var fleet: FleetOptions
     @Flag(help: "Only failed jobs.") var failed = false
@@ -27,10 +28,10 @@ struct JobsCommand: ParsableCommand {
             return try await client.jobs(FleetClient.JobFilter(failed: failed, host: hostID, vm: vm, limit: limit))
         }
         if json { return try APIOutput.print(jobs) }
-        print(Human.table(["STARTED", "HOST", "VM", "POLICY", "TRIGGER", "STATE", "TOOK", "READ", "RATE", "NOTE"], jobs.map { job in
+        print(Human.table(["STARTED", "HOST", "VM", "POLICY", "KIND", "TRIGGER", "STATE", "TOOK", "READ", "RATE", "NOTE"], jobs.map { job in
             let took = job.startedAt.flatMap { start in job.finishedAt.map { $0.timeIntervalSince(start) } }
             let state = job.state + (job.overran ? " (overran)" : "") + (job.fullBackup ? " full" : "")
-            return [FleetText.date(job.startedAt ?? job.queuedAt), job.hostName, job.vmName, job.policy, job.trigger, state,
+            return [FleetText.date(job.startedAt ?? job.queuedAt), job.hostName, job.vmName, job.policy, job.kind, job.trigger, state,
                     FleetText.duration(took), Human.bytes(UInt64(max(0, job.bytesRead))),
                     job.bytesPerSecond.map { Human.bytes(UInt64($0)) + "/s" } ?? "-", job.error ?? ""]
         }))

@@ -65,7 +65,7 @@ struct StatusText {
             let percent = job.bytesTotal > 0 ? String(format: "%.0f%%", Double(job.bytesDone) * 100 / Double(job.bytesTotal)) : "-"
             var window = job.windowEnd.map { "until \(Human.date($0))" } ?? "no window"
             if job.overran { window += " — PAST ITS WINDOW" } else if job.willOverrun { window += " — will overrun at this rate" }
-            return [job.vm, job.policy, (job.disk ?? "-") + " " + percent, Human.bytes(job.bytesRead),
+            return [Self.job(job.vm, kind: job.kind), job.policy, (job.disk ?? "-") + " " + percent, Human.bytes(job.bytesRead),
                     Human.bytes(UInt64(job.rate)) + "/s", job.limit.map { Human.bytes($0) + "/s" } ?? "-",
                     Human.date(job.startedAt), window]
         }
@@ -74,14 +74,14 @@ struct StatusText {
 
     private func queued() -> String {
         guard !status.queued.isEmpty else { return "" }
-        let rows = status.queued.map { [$0.vm, $0.policy, "\($0.priority)", $0.trigger, Human.date($0.queuedAt), $0.windowEnd.map(Human.date) ?? "-"] }
+        let rows = status.queued.map { [Self.job($0.vm, kind: $0.kind), $0.policy, "\($0.priority)", $0.trigger, Human.date($0.queuedAt), $0.windowEnd.map(Human.date) ?? "-"] }
         return "queued (\(rows.count)):\n" + Self.indent(Human.table(["VM", "POLICY", "PRIORITY", "TRIGGER", "QUEUED", "WINDOW ENDS"], rows))
     }
 
     private func recent() -> String {
         guard !status.recent.isEmpty else { return "" }
         let rows = status.recent.prefix(10).map { job -> [String] in
-            [job.finishedAt.map(Human.date) ?? "-", job.vm, job.policy, job.state + (job.overran ? " (overran)" : ""),
+            [job.finishedAt.map(Human.date) ?? "-", Self.job(job.vm, kind: job.kind), job.policy, job.state + (job.overran ? " (overran)" : ""),
              job.point ?? "-", Human.bytes(UInt64(max(0, job.bytesRead))), job.error ?? ""]
         }
         return "recent:\n" + Self.indent(Human.table(["FINISHED", "VM", "POLICY", "RESULT", "POINT", "READ", "NOTE"], Array(rows)))
@@ -89,8 +89,13 @@ struct StatusText {
 
     private func upcoming() -> String {
         guard !status.next.isEmpty else { return "next: nothing scheduled" }
-        let rows = status.next.map { [Human.date($0.at), $0.vm, $0.policy] }
+        let rows = status.next.map { [Human.date($0.at), Self.job($0.vm, kind: $0.kind), $0.policy] }
         return "next:\n" + Self.indent(Human.table(["AT", "VM", "POLICY"], rows))
+    }
+
+    /// A job's VM, marked when the job is a drill: "web1 (drill)".
+    private static func job(_ vm: String, kind: String?) -> String {
+        kind == "drill" ? "\(vm) (drill)" : vm
     }
 
     private static func indent(_ text: String) -> String {

@@ -8,12 +8,13 @@ public struct VBackupCommand: ParsableCommand {
         abstract: "Back up and restore libvirt/QEMU VMs into a deduplicating, compressed store.",
         discussion: """
             Exit status: 0 on success, 1 when the operation failed (one line on stderr says why), \
+            2 when a drill ran and a VM failed it, \
             3 when verify found damage or a restore with --allow-damaged left ranges unrestored, \
             64 for a usage error.
             """,
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
-                      PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self,
+                      PolicyCommand.self, AgentCommand.self, StatusCommand.self, DrillCommand.self, DemoCommand.self,
                       ServerCommand.self, HostsCommand.self, JobsCommand.self]
     )
 

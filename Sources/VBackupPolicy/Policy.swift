@@ -2,7 +2,8 @@ import Foundation
 
 /// One policy file of format 1 (the reference is `policies/README.md`): which VMs it covers,
 /// when the agent backs them up, how long points are kept, where they go and how hard the jobs
-/// may push the host. Read with `Policy.load(path:)` or, for a folder, `PolicySet.load(directory:)`.
+/// may push the host, and when its VMs' points are drilled. Read with `Policy.load(path:)` or,
+/// for a folder, `PolicySet.load(directory:)`.
 ///
 /// The parser (`PolicyParser`) walks the YAML node tree itself instead of decoding, so one run
 /// reports every error in a file, each with its line.
@@ -33,6 +34,8 @@ public struct Policy: Hashable, Sendable {
     public var store: String?
     public var encryption: Encryption
     public var throttle: Throttle
+    /// When and how the agent drills the policy's VMs; nil: never.
+    public var drill: DrillPolicy?
     /// The file the policy was read from ("" when built in code).
     public var file: String
     /// The line of `name:` in `file`, for errors that point at the policy as a whole.
@@ -41,7 +44,8 @@ public struct Policy: Hashable, Sendable {
     public init(
         name: String, priority: Int = Policy.defaultPriority, selection: VMSelection = VMSelection(),
         schedules: [Schedule] = [], retention: RetentionRules = RetentionRules(), store: String? = nil,
-        encryption: Encryption = .any, throttle: Throttle = Throttle(), file: String = "", nameLine: Int? = nil
+        encryption: Encryption = .any, throttle: Throttle = Throttle(), drill: DrillPolicy? = nil, file: String = "",
+        nameLine: Int? = nil
     ) {
         self.name = name
         self.priority = priority
@@ -51,6 +55,7 @@ public struct Policy: Hashable, Sendable {
         self.store = store
         self.encryption = encryption
         self.throttle = throttle
+        self.drill = drill
         self.file = file
         self.nameLine = nameLine
     }

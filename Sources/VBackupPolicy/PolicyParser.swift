@@ -13,7 +13,9 @@ struct PolicyParser {
         self.hostTimeZone = hostTimeZone
     }
 
-    static let topKeys = ["version", "name", "priority", "select", "schedule", "retention", "store", "encryption", "throttle"]
+    static let topKeys = [
+        "version", "name", "priority", "select", "schedule", "retention", "store", "encryption", "throttle", "drill",
+    ]
     /// Keys of the format before versions, with where they went.
     static let movedKeys = ["vms": "format 1 moved it to select: vms:"]
 
@@ -39,6 +41,7 @@ struct PolicyParser {
             return value
         } ?? .any
         policy.throttle = top["throttle"].flatMap { throttle($0) } ?? Throttle()
+        policy.drill = top["drill"].flatMap { drill($0, policyName: policy.name) }
         return policy
     }
 
@@ -96,8 +99,37 @@ struct PolicyParser {
     }
 
     private mutating func schedule(_ node: Node, index: Int, policyName: String) -> Schedule? {
-        let keys = ["calendar", "timezone", "window", "jitter", "mode"]
+        let keys = Self.timingKeys + ["mode"]
         guard let fields = reader.fields(node, path: "schedule[\(index)]", known: keys, required: ["calendar"]) else { return nil }
+        let timing = timing(fields)
+        let mode = reader.value(fields["mode"], fields.path("mode"), expected: "incremental or full") {
+            (text: String) throws(PolicyValueError) in
+            guard let mode = Schedule.Mode(rawValue: text) else { throw PolicyValueError("'\(text)' is not incremental or full") }
+            return mode
+        } ?? .incremental
+        return timing.map { $0.schedule(mode: mode, policyName: policyName, index: index) }
+    }
+
+    static let timingKeys = ["calendar", "timezone", "window", "jitter"]
+
+    /// When something fires: a calendar in a zone, with a window and a jitter. A `schedule:`
+    /// entry and the `drill:` section share these keys and their rules.
+    struct Timing {
+        var calendar: CalendarSpec
+        var zone: (zone: TimeZone, name: String)?
+        var hostTimeZone: TimeZone
+        var window: TimeInterval
+        var jitter: TimeInterval?
+
+        func schedule(mode: Schedule.Mode, policyName: String, index: Int) -> Schedule {
+            Schedule(calendar: calendar, timeZone: zone?.zone ?? hostTimeZone, isHostTimeZone: zone == nil,
+                     window: window, jitter: jitter, mode: mode, policyName: policyName, index: index)
+        }
+    }
+
+    /// The timing keys of `fields`; nil when the calendar is missing or wrong (the other keys
+    /// are still checked, so every error is reported).
+    mutating func timing(_ fields: Fields) -> Timing? {
         let calendar = reader.value(fields["calendar"], fields.path("calendar"), expected: "a calendar expression") {
             (text: String) throws(PolicyValueError) in try CalendarSpec(text)
         }
@@ -113,14 +145,8 @@ struct PolicyParser {
             reader.report(node, fields.path("jitter"), "\(Units.describe(duration: jitter)) is not shorter than the window "
                 + "(\(Units.describe(duration: window))): every job must be able to start inside its window")
         }
-        let mode = reader.value(fields["mode"], fields.path("mode"), expected: "incremental or full") {
-            (text: String) throws(PolicyValueError) in
-            guard let mode = Schedule.Mode(rawValue: text) else { throw PolicyValueError("'\(text)' is not incremental or full") }
-            return mode
-        } ?? .incremental
         guard let calendar else { return nil }
-        return Schedule(calendar: calendar, timeZone: zone?.zone ?? hostTimeZone, isHostTimeZone: zone == nil,
-                        window: window, jitter: jitter, mode: mode, policyName: policyName, index: index)
+        return Timing(calendar: calendar, zone: zone, hostTimeZone: hostTimeZone, window: window, jitter: jitter)
     }
 
     /// An IANA zone; nil when the key is absent (the host's zone applies) or wrong (an error).

@@ -12,7 +12,7 @@ extension PolicyReport {
         lines.append("  retention: \(retention.summary)")
         lines.append("  store: " + (store ?? "the agent's default store"))
         lines.append("  encryption: " + Self.encryptionText[encryption, default: encryption])
-        return lines + throttleLines
+        return lines + throttleLines + drillLines
     }
 
     static let encryptionText = [
@@ -29,6 +29,25 @@ extension PolicyReport {
             "  schedule \(number): \(schedule.description)\(zone), \(mode)",
             "    each VM starts up to \(Units.describe(duration: schedule.jitterSeconds)) after the fire time (its own jitter) "
                 + "and must finish within \(Units.describe(duration: schedule.windowSeconds)) of it",
+            "    next: " + (next.isEmpty ? "none (the calendar has no later date)" : next.joined(separator: ", ")),
+        ]
+    }
+
+    private var drillLines: [String] {
+        guard let drill else { return ["  drill: none (the agent never drills this policy's VMs)"] }
+        let zone = drill.hostTimezone ? " (the host's time zone)" : ""
+        let network = drill.network == "isolated" ? "an isolated network with no route out" : "no network"
+        var checks = ["running for \(Units.describe(duration: drill.settleSeconds)) after the other checks",
+                      "the guest agent if the VM has one"]
+        if let console = drill.console { checks.append("a console line matching \(console)") }
+        if let script = drill.script { checks.append("the script \(script) exits 0") }
+        let next = drill.fires.map { LocalTime.readable($0, in: drill.zone) }
+        return [
+            "  drill: \(drill.description)\(zone): boots each VM's newest point in a sandbox with \(network)",
+            "    each VM starts up to \(Units.describe(duration: drill.jitterSeconds)) after the fire time (its own jitter) "
+                + "and must start within \(Units.describe(duration: drill.windowSeconds)) of it; "
+                + "it fails unless healthy within \(Units.describe(duration: drill.timeoutSeconds))",
+            "    checks: " + checks.joined(separator: "; "),
             "    next: " + (next.isEmpty ? "none (the calendar has no later date)" : next.joined(separator: ", ")),
         ]
     }

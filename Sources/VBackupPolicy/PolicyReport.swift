@@ -72,6 +72,33 @@ public struct PolicyReport: Encodable, Sendable {
         public var vmDiskLatencySeconds: Thresholds?
     }
 
+    /// A policy's `drill:` section: its calendar like a schedule entry's, and the checks.
+    public struct DrillEntry: Encodable, Sendable {
+        public var calendar: String
+        public var description: String
+        public var timezone: String
+        public var hostTimezone: Bool
+        public var windowSeconds: Double
+        public var jitterSeconds: Double
+        public var timeoutSeconds: Double
+        public var settleSeconds: Double
+        /// none or isolated.
+        public var network: String
+        /// Absent: no console check.
+        public var console: String?
+        /// Absent: no check script.
+        public var script: String?
+        /// ISO 8601 in `timezone`.
+        public var next: [String]
+        var fires: [Date]
+        var zone: TimeZone
+
+        enum CodingKeys: String, CodingKey {
+            case calendar, description, timezone, hostTimezone, windowSeconds, jitterSeconds, timeoutSeconds, settleSeconds,
+                 network, console, script, next
+        }
+    }
+
     public var version = Policy.formatVersion
     public var name: String
     public var priority: Int
@@ -82,6 +109,8 @@ public struct PolicyReport: Encodable, Sendable {
     public var store: String?
     public var encryption: String
     public var throttle: ThrottleEntry
+    /// Absent: the agent never drills this policy's VMs.
+    public var drill: DrillEntry?
 
     /// The explanation of `policy`, with each schedule's next `fireCount` fire times after `now`.
     public init(_ policy: Policy, now: Date, fireCount: Int = 3) {
@@ -103,6 +132,27 @@ public struct PolicyReport: Encodable, Sendable {
         store = policy.store
         encryption = policy.encryption.rawValue
         throttle = ThrottleEntry(policy.throttle)
+        drill = policy.drill.map { DrillEntry($0, now: now, fireCount: fireCount) }
+    }
+}
+
+extension PolicyReport.DrillEntry {
+    init(_ drill: DrillPolicy, now: Date, fireCount: Int) {
+        let schedule = drill.schedule
+        fires = schedule.fireTimes(after: now, count: fireCount)
+        zone = schedule.timeZone
+        calendar = schedule.calendar.expression
+        description = schedule.description
+        timezone = schedule.timeZone.identifier
+        hostTimezone = schedule.isHostTimeZone
+        windowSeconds = schedule.window
+        jitterSeconds = schedule.jitter
+        timeoutSeconds = drill.timeout
+        settleSeconds = drill.settle
+        network = drill.network.rawValue
+        console = drill.consolePattern
+        script = drill.script
+        next = fires.map { LocalTime.iso($0, in: schedule.timeZone) }
     }
 }
 

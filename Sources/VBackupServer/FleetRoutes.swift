@@ -43,6 +43,12 @@ enum FleetRoutes {
         return try Reply.json(try await call.repository.points(hostID: query.hostID, vm: query.vm, limit: query.limit ?? defaultLimit))
     }
 
+    @Sendable static func drills(_ call: Call) async throws -> Response {
+        let query = call.query
+        let filter = DrillFilter(failedOnly: query.failedOnly, hostID: query.hostID, vm: query.vm, limit: query.limit ?? defaultLimit)
+        return try Reply.json(try await call.repository.drills(filter))
+    }
+
     @Sendable static func storeUsage(_ call: Call) async throws -> Response {
         let days = call.query.days ?? defaultDays
         return try Reply.json(try await call.repository.storeUsage(since: call.now.addingTimeInterval(-Double(days) * 86_400)))

@@ -72,6 +72,7 @@ enum RouteTable {
         Route(.get, APIPath.vms, .admin, query: [.host], FleetRoutes.vms),
         Route(.get, APIPath.jobs, .admin, query: [.failed, .state, .host, .vm, .limit], FleetRoutes.jobs),
         Route(.get, APIPath.points, .admin, query: [.host, .vm, .limit], FleetRoutes.points),
+        Route(.get, APIPath.drills, .admin, query: [.host, .vm, .failed, .limit], FleetRoutes.drills),
         Route(.get, APIPath.storeUsage, .admin, query: [.days], FleetRoutes.storeUsage),
 
         Route(.get, DashboardRoutes.overviewPath, .session, DashboardRoutes.overview),

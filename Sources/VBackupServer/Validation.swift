@@ -11,7 +11,7 @@ enum Validation {
     static let maximumPatterns = 100
     static let maximumPatternLength = 128
     static let maximumEnrollmentSeconds = 30 * 86_400
-    static let jobStates: Set<String> = ["running", "succeeded", "failed", "missed", "interrupted"]
+    static let jobStates: Set<String> = ["running", "succeeded", "failed", "missed", "interrupted", "skipped"]
 
     /// `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`: safe in a path, a file name and a log line.
     static func policyName(_ value: String, parameter: String = "name") throws -> String {

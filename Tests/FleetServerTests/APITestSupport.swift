@@ -151,6 +151,18 @@ enum TestReport {
             policyErrors: [], policyVersions: ["nightly": 1]))
     }
 
+    /// One VM's drill verdict; failed ones say why.
+    static func drill(vm: String = "web1", vmUUID: String = "6f1c2d3e-0000-4000-8000-000000000001", outcome: String = "passed",
+                      drillID: String = "drill-\(UUID().uuidString.prefix(8).lowercased())", at finished: Date = t0) -> AgentReport {
+        AgentReport(createdAt: finished, drill: DrillResultReport(
+            drillID: drillID, jobID: UUID().uuidString.lowercased(), vmUUID: vmUUID, vmName: vm, pointID: "p-\(vm)",
+            pointCreatedAt: finished.addingTimeInterval(-3600), startedAt: finished.addingTimeInterval(-30), finishedAt: finished,
+            outcome: outcome, failure: outcome == "failed" ? "no console line matched login:" : nil,
+            failedStep: outcome == "failed" ? "checks" : nil, diskMode: "overlay", runningSeconds: 1.25,
+            rtoSeconds: outcome == "passed" ? 9.5 : nil,
+            checks: [DrillCheckReport(kind: "console", status: outcome == "passed" ? "passed" : "failed", detail: "login:")]))
+    }
+
     static func storeUsage(at date: Date = t0) -> AgentReport {
         AgentReport(createdAt: date, storeUsage: StoreUsageReport(store: "/srv/store", storedBytes: 1 << 30, logicalBytes: 4 << 30, points: 1))
     }

@@ -17,10 +17,11 @@ import Testing
         snapshot.vms[0].name = "<script>alert(\"pwned\")</script>"
         snapshot.vms[0].tags = ["a'b"]
         snapshot.failedJobs[0].error = "<img src=x onerror=alert(1)>"
+        snapshot.vms[1].lastDrill = VMDrillSummary(drillID: "d", at: Self.now, outcome: "failed", rtoSeconds: nil, failure: "<u>panic</u>")
         snapshot.storeUsage[0].store = "/srv/<store>"
         let page = DashboardPages.overview(snapshot)
 
-        for markup in ["<script", "<img", "<b>1", "<em>", "<i>root", "<x>", "<store>"] {
+        for markup in ["<script", "<img", "<b>1", "<em>", "<i>root", "<x>", "<store>", "<u>"] {
             #expect(!page.contains(markup), "\(markup) reached the page unescaped")
         }
         #expect(page.contains("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;"))
@@ -45,6 +46,25 @@ import Testing
         #expect(rows[1].contains("db-1") && rows[1].contains("2025-06-15 12:06 UTC") && rows[1].contains("3 h"))
         #expect(rows[1].contains("of 1 d 2 h"))
         #expect(vms.contains("1 overdue"))
+    }
+
+    @Test func drillCellShowsTheLastPassAndMarksAFailedLastDrill() throws {
+        var snapshot = Self.sample()
+        let day: TimeInterval = 86_400
+        snapshot.vms[0].lastDrill = VMDrillSummary(drillID: "d1", at: Self.now - day, outcome: "passed", rtoSeconds: 14, failure: nil)
+        snapshot.vms[0].lastPassedDrillAt = Self.now - day
+        snapshot.vms[1].lastDrill = VMDrillSummary(drillID: "d2", at: Self.now - 600, outcome: "failed", rtoSeconds: nil,
+                                                   failure: "no console line matched login:")
+        snapshot.vms[1].lastPassedDrillAt = Self.now - 8 * day
+        let vms = try Self.section("vms", of: DashboardPages.overview(snapshot))
+        #expect(vms.contains("<th>Drill passed</th>"))
+        let rows = Self.rows(of: vms)  // web-2 (overdue) first, then db-1, then scratch
+        #expect(rows[1].contains("db-1") && rows[1].contains("<td class=\"drill\"><time datetime=\"2025-06-14T15:06:40.000Z\">2025-06-14 15:06 UTC</time>"))
+        #expect(rows[1].contains("RTO 14 s") && !rows[1].contains("drill-failed"))
+        #expect(rows[0].contains("web-2") && rows[0].contains("<td class=\"drill drill-failed\"><span class=\"badge\">last drill failed</span>"))
+        #expect(rows[0].contains("no console line matched login:") && rows[0].contains("passed: <time datetime=\"2025-06-07T15:06:40.000Z\">"))
+        #expect(rows[2].contains("scratch") && rows[2].contains("<td class=\"drill\"><span class=\"muted\">never</span></td>"))
+        #expect(vms.contains("1 overdue, 1 failed drill"))
     }
 
     @Test func emptySnapshotShowsEmptyStates() throws {

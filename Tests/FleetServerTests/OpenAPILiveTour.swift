@@ -48,7 +48,8 @@ enum LiveTour {
 
         let bundle = try await call(.get, APIPath.agentPolicies, token: host.credential)
         _ = try await call(.get, APIPath.agentPolicies, token: host.credential, headers: [.ifNoneMatch: bundle.headers[.eTag] ?? ""])
-        let reports = [TestReport.inventory(), TestReport.job(), TestReport.job(vm: "web1", state: "failed"), TestReport.storeUsage()]
+        let reports = [TestReport.inventory(), TestReport.job(), TestReport.job(vm: "web1", state: "failed"), TestReport.storeUsage(),
+                       TestReport.drill(), TestReport.drill(outcome: "failed", at: TestReport.t0.addingTimeInterval(60))]
         _ = try await call(.post, APIPath.agentReports, token: host.credential, json: ReportBatch(reports: reports))
 
         _ = try await call(.get, APIPath.hosts, token: admin)
@@ -56,6 +57,7 @@ enum LiveTour {
         _ = try await call(.get, APIPath.vms, APIPath.vms + "?host=\(host.hostID)", token: admin)
         _ = try await call(.get, APIPath.jobs, APIPath.jobs + "?failed=false&host=\(host.hostID)&vm=web1&limit=10", token: admin)
         _ = try await call(.get, APIPath.points, APIPath.points + "?vm=web1&limit=5", token: admin)
+        _ = try await call(.get, APIPath.drills, APIPath.drills + "?host=\(host.hostID)&vm=web1&failed=false&limit=10", token: admin)
         _ = try await call(.get, APIPath.storeUsage, APIPath.storeUsage + "?days=7", token: admin)
 
         _ = try await call(.get, "/")

@@ -12,7 +12,7 @@ enum WireSamples {
         let point = PointReport(id: "p1", store: "/srv/store", createdAt: now, kind: "full", logicalBytes: 10, storedBytes: 5)
         let job = JobReport(jobID: "j1", vmUUID: "u1", vmName: "web1", policy: "nightly", trigger: "schedule", state: "succeeded",
                             fullBackup: true, queuedAt: now, startedAt: now, finishedAt: now, bytesRead: 10, bytesStored: 5,
-                            throttledSeconds: 1.5, overran: false, error: "none", point: point)
+                            throttledSeconds: 1.5, overran: false, error: "none", point: point, kind: "backup")
         let vmReport = VMReport(uuid: "u1", name: "web1", state: "running", tags: ["web"], disks: [disk], policy: "nightly",
                                 maximumPointAgeSeconds: 90_000)
         let inventory = InventoryReport(agentVersion: "1.0", libvirtVersion: "10.0", vms: [vmReport], policyErrors: ["x: why"],
@@ -20,9 +20,15 @@ enum WireSamples {
         let usage = StoreUsageReport(store: "/srv/store", storedBytes: 5, logicalBytes: 10, points: 1)
         let host = HostInfo(id: "h1", name: "hv1", groups: ["prod"], agentVersion: "1.0", libvirtVersion: "10.0", enrolledAt: now,
                             lastContact: now, revoked: false, health: .warning, problems: ["web1 overdue"], vmCount: 1, policyErrors: [])
+        let summary = VMDrillSummary(drillID: "drill-1", at: now, outcome: "failed", rtoSeconds: 12.5, failure: "no login")
         let vm = VMInfo(hostID: "h1", hostName: "hv1", uuid: "u1", name: "web1", state: "running", tags: ["web"], disks: [disk],
                         policy: "nightly", lastPointID: "p1", lastPointAt: now, lastPointAgeSeconds: 60, maximumPointAgeSeconds: 90_000,
-                        overdue: false, lastJobState: "succeeded")
+                        overdue: false, lastJobState: "succeeded",
+                        lastDrill: summary, lastPassedDrillAt: now)
+        let check = DrillCheckReport(kind: "console", status: "failed", detail: "no line matched")
+        let drill = DrillResultReport(drillID: "drill-1", jobID: "j2", vmUUID: "u1", vmName: "web1", pointID: "p1", pointCreatedAt: now,
+                                      startedAt: now, finishedAt: now, outcome: "failed", failure: "no login", failedStep: "checks",
+                                      diskMode: "overlay", runningSeconds: 1.5, rtoSeconds: 12.5, checks: [check])
         let sample = StoreUsageInfo.Sample(at: now, storedBytes: 5, logicalBytes: 10, points: 1)
         let values: [(String, any Encodable)] = [
             ("APIError", APIError("why")),
@@ -37,7 +43,11 @@ enum WireSamples {
             ("JobInfo", JobInfo(id: "j1", hostID: "h1", hostName: "hv1", vmUUID: "u1", vmName: "web1", policy: "nightly",
                                 trigger: "schedule", state: "failed", fullBackup: false, queuedAt: now, startedAt: now, finishedAt: now,
                                 bytesRead: 10, bytesStored: 5, bytesPerSecond: 1.5, throttledSeconds: 0, overran: true,
-                                error: "disk vanished", pointID: "p1")),
+                                error: "disk vanished", pointID: "p1", kind: "drill")),
+            ("DrillInfo", DrillInfo(hostID: "h1", hostName: "hv1", drill)),
+            ("DrillResultReport", drill),
+            ("DrillCheckReport", check),
+            ("VMDrillSummary", summary),
             ("PointInfo", PointInfo(id: "p1", hostID: "h1", hostName: "hv1", vmUUID: "u1", vmName: "web1", store: "/srv/store",
                                     createdAt: now, kind: "full", logicalBytes: 10, storedBytes: 5, jobID: "j1")),
             ("StoreUsageInfo", StoreUsageInfo(hostID: "h1", hostName: "hv1", store: "/srv/store", samples: [sample])),

@@ -4,12 +4,13 @@
 #                             through PVH: ~1 s to the first serial line under TCG, where the
 #                             bzImage spends 6-18 s decompressing itself)
 #   OUTDIR/initramfs.cpio.gz  busybox-static, virtio_pci + virtio_blk + ext4 and their
-#                             dependencies, /bin/workload (workload.c) and /init (./init)
+#                             dependencies, /bin/workload (workload.c), /init (./init), and the
+#                             host's e2fsck with the shared libraries it needs (e2fsprogs)
 #   OUTDIR/kernel-version     the kernel release (uname -r in the guest)
-# Cached: a second run with the same inputs (package versions, init, workload.c, this script)
-# does nothing. The downloaded .debs stay in OUTDIR/debs. The outputs are world-readable, for
-# QEMU running as libvirt-qemu.
-# Needs: apt, dpkg-deb, kmod (depmod, modprobe), cpio, gzip, xz-utils, gcc, libc6-dev.
+# Cached: a second run with the same inputs (package versions, init, workload.c, this script, the
+# host's e2fsck and its libraries) does nothing. The downloaded .debs stay in OUTDIR/debs. The
+# outputs are world-readable, for QEMU running as libvirt-qemu.
+# Needs: apt, dpkg-deb, kmod (depmod, modprobe), cpio, gzip, xz-utils, gcc, libc6-dev, e2fsprogs.
 # usage: build.sh OUTDIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,8 +29,13 @@ echo "$info" | grep -q '^Package: busybox-static' || { apt-get update -q >/dev/n
 read -r kpkg kver < <(echo "$info" | sed -n 's/^Depends: \(linux-image-[^ ]*\) (= \([^)]*\)).*/\1 \2/p' | head -1)
 bbver=$(echo "$info" | awk '/^Package:/ {p = $2} /^Version:/ && p == "busybox-static" {print $2}')
 [ -n "$kpkg" ] && [ -n "$kver" ] && [ -n "$bbver" ] || { echo "build.sh: cannot resolve the packages" >&2; exit 1; }
-key=$( { echo "$kpkg=$kver busybox-static=$bbver"; cat "$here/build.sh" "$here/init" "$here/workload.c"; } \
-       | sha256sum | cut -d' ' -f1)
+# The host's e2fsck and every shared object it loads (ldd prints "name => /path (addr)" and the
+# loader as "/path (addr)"), copied into the initramfs at the same paths.
+e2fsck=$(command -v e2fsck || echo /sbin/e2fsck)
+[ -x "$e2fsck" ] || { echo "build.sh: no e2fsck on this host (install e2fsprogs)" >&2; exit 1; }
+e2libs=$(ldd "$e2fsck" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+key=$( { echo "$kpkg=$kver busybox-static=$bbver"; cat "$here/build.sh" "$here/init" "$here/workload.c";
+         sha256sum "$e2fsck" $e2libs; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs.sha256" ] && [ "$(cat "$out/inputs.sha256")" = "$key" ] \
    && [ -s "$out/vmlinux" ] && [ -s "$out/initramfs.cpio.gz" ]; then
   echo "tiny guest up to date in $out ($kpkg $kver)"
@@ -78,6 +84,14 @@ mknod "$root/dev/console" c 5 1
 mknod "$root/dev/null" c 1 3
 install -m 755 "$here/init" "$root/init"
 gcc -static -O2 -Wall -o "$root/bin/workload" "$here/workload.c"
+rm -f "$root/bin/e2fsck"   # (a busybox applet link, if there is one: cp would follow it)
+cp "$e2fsck" "$root/bin/e2fsck"
+for lib in $e2libs; do
+  mkdir -p "$root$(dirname "$lib")"
+  cp -L "$lib" "$root$lib"
+done
+mkdir -p "$root/etc"
+ln -s /proc/mounts "$root/etc/mtab"   # e2fsck asks whether the device is mounted
 
 modroot=$tmp/kernel
 [ -d "$modroot/lib/modules/$release" ] || modroot=$tmp/kernel/usr

@@ -20,6 +20,8 @@ struct PolicyFileTests {
         let names = Self.exampleFiles.map(\.lastPathComponent)
         #expect(names.contains("nightly.yaml") && names.contains("critical-hourly.yaml") && names.contains("weekly-full.yaml"),
                 "looked in \(Self.policiesDirectory.path)")
+        let drilled = Self.exampleFiles.filter { (try? Policy.load(path: $0.path))?.drill != nil }.map(\.lastPathComponent)
+        #expect(drilled == ["weekly-full.yaml"], "one example shows a drill section")
     }
 
     @Test("every file in policies/ is valid and keeps something", arguments: exampleFiles)

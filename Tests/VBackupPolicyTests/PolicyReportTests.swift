@@ -29,6 +29,7 @@ struct PolicyReportTests {
             "    cpu pressure: slows jobs above 40%, pauses them above 80%",
             "    io pressure: slows jobs above 30%, pauses them above 60%",
             "    VM disk latency: slows jobs above 20ms, pauses them above 50ms",
+            "  drill: none (the agent never drills this policy's VMs)",
         ])
     }
 

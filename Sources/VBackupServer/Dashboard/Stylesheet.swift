@@ -41,6 +41,8 @@ enum Stylesheet {
       background: var(--bg); border: 1px solid var(--line); font-size: .8rem; }
     tr.overdue td { background: var(--bad-bg); color: var(--bad); }
     tr.overdue td.status { font-weight: 600; }
+    td.drill-failed { color: var(--bad); }
+    td.drill-failed .badge { background: var(--bad-bg); color: var(--bad); }
     td.error { color: var(--bad); white-space: pre-wrap; word-break: break-word; max-width: 32rem; }
     .stores { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
     .store { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem; }

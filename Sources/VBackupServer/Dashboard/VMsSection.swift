@@ -1,17 +1,22 @@
 import FleetAPI
 import Foundation
 
-/// `#vms`: every VM the agents reported, with the policy that selects it and its last
-/// successful point. An overdue VM's row has class `overdue` (red) and says "overdue" in
-/// words too, and overdue VMs come first: they are what an admin opens the page for.
+/// `#vms`: every VM the agents reported, with the policy that selects it, its last
+/// successful point and when it last passed a DR drill. An overdue VM's row has class
+/// `overdue` (red) and says "overdue" in words too, and overdue VMs come first: they are what
+/// an admin opens the page for. A VM whose last drill failed has its drill cell marked
+/// (`drill-failed`), with the reason.
 enum VMsSection {
     static func render(_ vms: [VMInfo], now: Date) -> HTML {
         let overdueCount = vms.filter(\.overdue).count
-        let note: HTML = overdueCount > 0 ? "<span class=\"note\">\(overdueCount) overdue</span>" : .empty
+        let failedDrills = vms.filter { $0.lastDrill?.outcome == "failed" }.count
+        let notes = [overdueCount > 0 ? "\(overdueCount) overdue" : nil,
+                     failedDrills > 0 ? "\(failedDrills) failed drill" + (failedDrills == 1 ? "" : "s") : nil].compactMap { $0 }
+        let note: HTML = notes.isEmpty ? .empty : "<span class=\"note\">\(notes.joined(separator: ", "))</span>"
         let content = vms.isEmpty
             ? PageLayout.emptyState("No VMs reported")
             : PageLayout.table(
-                headers: ["Host", "VM", "Policy", "Last point", "Age", "Status"],
+                headers: ["Host", "VM", "Policy", "Last point", "Age", "Drill passed", "Status"],
                 rows: ordered(vms).map { row($0, now: now) }
             )
         return PageLayout.section(id: "vms", title: "VMs", note: note, content: content)
@@ -32,7 +37,7 @@ enum VMsSection {
         return """
         <tr\(rowClass) data-vm="\(vm.name)">
         <td>\(vm.hostName)</td><td>\(vm.name)\(tags)</td><td>\(policy)</td>
-        <td>\(point)</td><td>\(age(vm, now: now))</td><td class="status">\(status(vm))</td>
+        <td>\(point)</td><td>\(age(vm, now: now))</td>\(DrillCell.render(vm))<td class="status">\(status(vm))</td>
         </tr>
         """
     }
