@@ -22,6 +22,9 @@ public final class NBDServer: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [ObjectIdentifier: StreamSocket] = [:]
     private var isStopped = false
+    /// Set (under `lock`) once the accept thread closed the listener, so stop() never shuts
+    /// down a descriptor number that may already belong to something else.
+    private var listenerClosed = false
     /// The accept thread and every connection thread; stop() waits for them.
     private let threads = DispatchGroup()
 
@@ -62,9 +65,9 @@ public final class NBDServer: @unchecked Sendable {
         let first = !isStopped
         isStopped = true
         let open = Array(sessions.values)
+        if first && !listenerClosed { _ = Glibc.shutdown(listener, Int32(SHUT_RDWR)) }
         lock.unlock()
         if first {
-            _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
             for socket in open { socket.shutdown() }
             unlink(socketPath)
         }
@@ -72,7 +75,12 @@ public final class NBDServer: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        defer { close(listener) }
+        defer {
+            lock.withLock {
+                listenerClosed = true
+                close(listener)
+            }
+        }
         while let fd = UnixListener.accept(listener) {
             let socket = StreamSocket(fd: fd)
             lock.lock()
