@@ -18,6 +18,7 @@ public final class NBDServer: @unchecked Sendable {
     private let maxConnections: Int
     private let listener: Int32
     private let budget = ReadBudget(limit: readBudgetBytes)
+    private let pool = BufferPool(idleLimit: 128 << 20)
 
     private let lock = NSLock()
     private var sessions: [ObjectIdentifier: StreamSocket] = [:]
@@ -113,7 +114,7 @@ public final class NBDServer: @unchecked Sendable {
         do {
             var handshake = Handshake(socket: socket, exports: exports)
             guard let negotiated = try handshake.run() else { return }
-            try Transmission(socket: socket, negotiated: negotiated, budget: budget).run()
+            try Transmission(socket: socket, negotiated: negotiated, budget: budget, pool: pool).run()
         } catch {
             socket.shutdown()
         }
