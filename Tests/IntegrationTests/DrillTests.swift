@@ -165,7 +165,7 @@ final class DrillTests: XCTestCase {
 
         // A drill killed outright leaves its sandbox behind...
         let killedLog = lab.root.appendingPathComponent("killed.log")
-        let (killed, killedHandle) = try startVbackup(arguments, log: killedLog, environment: environment)
+        let (killed, killedHandle) = try startDrill(arguments, log: killedLog)
         try waitUntil("the first sandbox runs", timeout: 60) { (try? String(contentsOf: killedLog, encoding: .utf8))?.contains("running at") == true }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
@@ -175,7 +175,7 @@ final class DrillTests: XCTestCase {
 
         // ...which the next drill removes first; Ctrl-C during its boot then removes its own.
         let log = lab.root.appendingPathComponent("interrupted.log")
-        let (process, handle) = try startVbackup(arguments, log: log, environment: environment)
+        let (process, handle) = try startDrill(arguments, log: log)
         try waitUntil("the second sandbox runs", timeout: 60) { (try? String(contentsOf: log, encoding: .utf8))?.contains("running at") == true }
         let id = try drillID(in: log)
         let network = try lab.connection.lookupNetwork("vbdrill-\(Self.shortID(id))-net0").xml()
@@ -225,6 +225,18 @@ final class DrillTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// A drill process that is stopped with Ctrl-C (and cleans up) if the test ends before it.
+    private func startDrill(_ arguments: [String], log: URL) throws -> (Process, FileHandle) {
+        let (process, handle) = try startVbackup(arguments, log: log, environment: environment)
+        addTeardownBlock {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGINT)
+            for _ in 0..<300 where process.isRunning { usleep(100_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        return (process, handle)
+    }
 
     private func check(_ kind: DrillCheckResult.Kind, in vm: DrillVMResult) -> DrillCheckResult? {
         vm.checks.first { $0.kind == kind }
