@@ -12,9 +12,7 @@ enum DiskProvisioner {
         case .copy:
             return try CopiedDisks(store: store, point: point, folder: folder, isCancelled: isCancelled)
         case .overlay:
-            // Until vbackup's NBD export of a point is in this build, overlays fall back to a copy
-            // (the report says which mode was used).
-            return try CopiedDisks(store: store, point: point, folder: folder, isCancelled: isCancelled)
+            return try OverlayDisks(store: store, point: point, folder: folder, socketPath: socketPath)
         }
     }
 }

@@ -42,7 +42,7 @@ final class SandboxRun {
     private var network: LibvirtNetwork?
     private var console: ConsoleLog?
     private var storeErrors: [String] = []
-    private var patterns: ConsolePatterns
+    private let patterns: ConsolePatterns
 
     init(context: Context, point: PointManifest, index: Int, patterns: ConsolePatterns) {
         self.context = context
@@ -88,8 +88,6 @@ final class SandboxRun {
             timings: timings, checks: checks.final(pendingReason: failure?.message ?? "not needed"), consoleTail: consoleTail,
             storeErrors: storeErrors, cleanedUp: !options.keep && teardownFailure == nil)
     }
-
-    var wasCancelled: Bool { options.isCancelled() }
 
     // MARK: steps
 

@@ -53,11 +53,11 @@ final class DrillTests: XCTestCase {
     }
 
     func testABackupTakenWhileTheGuestWritesBootsInTheSandboxAndTheGuestVouchesForItsDisk() throws {
-        let guest = try tiny.guest(run: "workload")
+        let guest = try tiny.guest(run: "workload", agent: true)
         try guest.domain.start()
         try guest.waitForConsole("VBGUEST WORK t=")
         let point = try backup(guest)
-        XCTAssertEqual(point.consistency, .crashConsistent, "taken while the workload wrote")
+        XCTAssertEqual(point.consistency, .crashConsistent, "taken while the workload wrote (the tiny agent cannot freeze)")
         let productionXML = try guest.domain.xml(inactive: true)
         let environmentFile = lab.root.appendingPathComponent("script-env.txt").path
         let script = try checkScript("""
@@ -80,7 +80,7 @@ final class DrillTests: XCTestCase {
         XCTAssertTrue(check(.console, in: vm)?.detail.hasPrefix("VBGUEST CHECK OK fsck clean") == true, check(.console, in: vm)?.detail ?? "")
         XCTAssertEqual(check(.script, in: vm)?.detail, "environment and disks as documented")
         XCTAssertEqual(check(.running, in: vm)?.status, .passed)
-        XCTAssertEqual(check(.guestAgent, in: vm)?.status, .skipped, "the tiny guest has no agent channel")
+        XCTAssertEqual(check(.guestAgent, in: vm)?.status, .passed, "the sandbox kept the agent's channel, on a socket of its own")
         XCTAssertTrue(vm.consoleTail.contains { $0.hasPrefix("VBGUEST FSCK OK") }, "\(vm.consoleTail)")
         let running = try XCTUnwrap(vm.timings.running), healthy = try XCTUnwrap(vm.timings.healthy)
         XCTAssertLessThan(running, healthy)
@@ -165,7 +165,7 @@ final class DrillTests: XCTestCase {
 
         // A drill killed outright leaves its sandbox behind...
         let killedLog = lab.root.appendingPathComponent("killed.log")
-        let (killed, killedHandle) = try startVbackup(arguments, log: killedLog, environment: environment)
+        let (killed, killedHandle) = try startDrill(arguments, log: killedLog)
         try waitUntil("the first sandbox runs", timeout: 60) { (try? String(contentsOf: killedLog, encoding: .utf8))?.contains("running at") == true }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
@@ -175,7 +175,7 @@ final class DrillTests: XCTestCase {
 
         // ...which the next drill removes first; Ctrl-C during its boot then removes its own.
         let log = lab.root.appendingPathComponent("interrupted.log")
-        let (process, handle) = try startVbackup(arguments, log: log, environment: environment)
+        let (process, handle) = try startDrill(arguments, log: log)
         try waitUntil("the second sandbox runs", timeout: 60) { (try? String(contentsOf: log, encoding: .utf8))?.contains("running at") == true }
         let id = try drillID(in: log)
         let network = try lab.connection.lookupNetwork("vbdrill-\(Self.shortID(id))-net0").xml()
@@ -191,7 +191,7 @@ final class DrillTests: XCTestCase {
         XCTAssertEqual(leftovers(of: id), [])
     }
 
-    func testAFailingCheckScriptFailsTheDrillAndBadInputIsOneLine() throws {
+    func testAFailingCheckScriptOrTheTimeoutFailsTheDrillAndBadInputIsOneLine() throws {
         let guest = try tiny.guest(run: "workload")
         let point = try backup(guest)
         let script = try checkScript("echo checking the service\necho 'service down on port 80'\nexit 3")
@@ -201,9 +201,18 @@ final class DrillTests: XCTestCase {
         XCTAssertEqual(check(.script, in: vm)?.status, .failed)
         XCTAssertEqual(check(.script, in: vm)?.detail, "exit 3: service down on port 80")
         XCTAssertEqual(check(.console, in: vm)?.status, .passed, "the guest itself was fine")
+        XCTAssertEqual(check(.guestAgent, in: vm)?.status, .skipped, "no agent channel, nothing to ping")
         try assertNothingLeft(of: result.report)
         try lab.store.refresh()
         XCTAssertEqual(try lab.store.drillRecords(pointID: point.id).map(\.result.outcome), [.failed], "a failure is recorded too")
+
+        let late = try drill(["--vm", guest.name, "--console-pattern", "never printed", "--timeout", "6"])
+        XCTAssertEqual(late.status, 2)
+        let timedOut = try XCTUnwrap(late.report.vms.first)
+        XCTAssertEqual(timedOut.failure, "not healthy after 6 s (timeout), waiting for console")
+        XCTAssertEqual(check(.console, in: timedOut)?.status, .failed)
+        XCTAssertEqual(check(.running, in: timedOut)?.status, .passed, "it ran; it just never said the line")
+        try assertNothingLeft(of: late.report)
 
         for (arguments, message) in [(["--vm", "no-such-vm-*"], "vbackup: no VM in the store matches 'no-such-vm-*'"),
                                      (["--point", "20000101-000000-none"], "vbackup: no restore point '20000101-000000-none' in the store")] {
@@ -216,6 +225,18 @@ final class DrillTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// A drill process that is stopped with Ctrl-C (and cleans up) if the test ends before it.
+    private func startDrill(_ arguments: [String], log: URL) throws -> (Process, FileHandle) {
+        let (process, handle) = try startVbackup(arguments, log: log, environment: environment)
+        addTeardownBlock {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGINT)
+            for _ in 0..<300 where process.isRunning { usleep(100_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        return (process, handle)
+    }
 
     private func check(_ kind: DrillCheckResult.Kind, in vm: DrillVMResult) -> DrillCheckResult? {
         vm.checks.first { $0.kind == kind }

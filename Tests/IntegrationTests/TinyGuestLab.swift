@@ -59,8 +59,9 @@ final class TinyGuestLab {
     }
 
     /// A data disk (ext4, 1 MiB of random data and its MANIFEST) and a defined, not started,
-    /// guest doing `run` (workload, check, panic, shell) on it.
-    func guest(run: String, diskSize: String = "128M") throws -> Guest {
+    /// guest doing `run` (workload, check, panic, shell) on it; with `agent`, the guest agent's
+    /// channel too (the guest's minimal agent answers guest-ping).
+    func guest(run: String, agent: Bool = false, diskSize: String = "128M") throws -> Guest {
         let name = "vbt-guest-\(UUID().uuidString.prefix(8).lowercased())"
         let folder = lab.root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -69,7 +70,7 @@ final class TinyGuestLab {
         let made = try runTool("/bin/bash", [Self.scripts.appendingPathComponent("make-disk.sh").path, disk, diskSize])
         guard made.status == 0 else { throw GuestError("make-disk.sh failed: \(made.err)") }
         let defined = try runTool("/bin/bash", [Self.scripts.appendingPathComponent("define-guest.sh").path, name, disk, serialLog, run],
-                                  environment: ["TINYGUEST_DIR": Self.guestDirectory])
+                                  environment: ["TINYGUEST_DIR": Self.guestDirectory, "VBGUEST_AGENT": agent ? "1" : "0"])
         guard defined.status == 0 else { throw GuestError("define-guest.sh failed: \(defined.err)") }
         let guest = Guest(domain: try lab.connection.lookupDomain(name), disk: disk, serialLog: serialLog)
         guests.append(guest)

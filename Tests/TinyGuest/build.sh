@@ -3,8 +3,8 @@
 #   OUTDIR/vmlinux            the ELF kernel, extracted from linux-image-amd64's xz bzImage (boots
 #                             through PVH: ~1 s to the first serial line under TCG, where the
 #                             bzImage spends 6-18 s decompressing itself)
-#   OUTDIR/initramfs.cpio.gz  busybox-static, virtio_pci + virtio_blk + ext4 and their
-#                             dependencies, /bin/workload (workload.c), /init (./init), and the
+#   OUTDIR/initramfs.cpio.gz  busybox-static, virtio_pci + virtio_blk + ext4 + virtio_console
+#                             (the guest agent's port) and their dependencies, /bin/workload (workload.c), /init (./init), and the
 #                             host's e2fsck with the shared libraries it needs (e2fsprogs)
 #   OUTDIR/kernel-version     the kernel release (uname -r in the guest)
 # Cached: a second run with the same inputs (package versions, init, workload.c, this script, the
@@ -97,7 +97,7 @@ modroot=$tmp/kernel
 [ -d "$modroot/lib/modules/$release" ] || modroot=$tmp/kernel/usr
 depmod -b "$modroot" "$release"
 : > "$root/lib/modules/order"
-for m in virtio_pci virtio_blk ext4; do
+for m in virtio_pci virtio_blk ext4 virtio_console; do
   modprobe -d "$modroot" -S "$release" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
   name=$(basename "$ko"); name=${name%%.ko*}

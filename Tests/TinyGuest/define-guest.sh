@@ -6,6 +6,8 @@
 # instead of defining it.
 #   TINYGUEST_DIR    build.sh's OUTDIR (default /var/lib/libvirt/images/vbackup-tinyguest)
 #   VBGUEST_CMDLINE  more kernel command line, e.g. "vbguest.sync=1 vbguest.mib=128"
+#   VBGUEST_AGENT=1  adds the QEMU guest agent's channel (org.qemu.guest_agent.0): the guest's
+#                    minimal agent answers guest-ping on it
 # QEMU runs as libvirt-qemu: the kernel, initrd and SERIALLOG's folder must be reachable by it
 # (folders under /var/lib/libvirt/images are; build.sh makes its outputs world-readable).
 # usage: define-guest.sh [--print] NAME DISK SERIALLOG RUN
@@ -20,6 +22,10 @@ dir=$(realpath "${TINYGUEST_DIR:-/var/lib/libvirt/images/vbackup-tinyguest}")
 for f in vmlinux initramfs.cpio.gz; do
   [ -s "$dir/$f" ] || { echo "define-guest.sh: no $dir/$f (run build.sh $dir)" >&2; exit 1; }
 done
+
+agent=""
+[ "${VBGUEST_AGENT:-0}" = 1 ] && agent="    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+"
 
 xml=$(cat <<XML
 <domain type='qemu'>
@@ -44,7 +50,7 @@ xml=$(cat <<XML
     </disk>
     <serial type='file'><source path='$log'/><target port='0'/></serial>
     <console type='file'><source path='$log'/><target type='serial' port='0'/></console>
-    <video><model type='none'/></video>
+${agent}    <video><model type='none'/></video>
     <memballoon model='none'/>
   </devices>
 </domain>
