@@ -58,6 +58,25 @@ public struct DrillVMResult: Codable, Hashable, Sendable {
     /// True when everything the drill created is gone again (false with `--keep`).
     public var cleanedUp: Bool
 
+    /// Every key is written, `null` when empty (`failure`, `failedStep` of a passed drill).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(vm, forKey: .vm)
+        try container.encode(vmUUID, forKey: .vmUUID)
+        try container.encode(pointID, forKey: .pointID)
+        try container.encode(pointCreatedAt, forKey: .pointCreatedAt)
+        try container.encode(sandboxName, forKey: .sandboxName)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(failure, forKey: .failure)
+        try container.encode(failedStep, forKey: .failedStep)
+        try container.encode(diskMode, forKey: .diskMode)
+        try container.encode(timings, forKey: .timings)
+        try container.encode(checks, forKey: .checks)
+        try container.encode(consoleTail, forKey: .consoleTail)
+        try container.encode(storeErrors, forKey: .storeErrors)
+        try container.encode(cleanedUp, forKey: .cleanedUp)
+    }
+
     public init(
         vm: String, vmUUID: String, pointID: String, pointCreatedAt: Date, sandboxName: String, outcome: DrillOutcome,
         failure: String?, failedStep: String?, diskMode: String, timings: DrillTimings, checks: [DrillCheckResult],
@@ -90,6 +109,15 @@ public struct DrillTimings: Codable, Hashable, Sendable {
     public var healthy: Double?
     /// Teardown took this long (not part of the RTO).
     public var teardown: Double?
+
+    /// Every key is written, `null` for a step never reached: scripts read a fixed set of keys.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(disksReady, forKey: .disksReady)
+        try container.encode(running, forKey: .running)
+        try container.encode(healthy, forKey: .healthy)
+        try container.encode(teardown, forKey: .teardown)
+    }
 
     public init(disksReady: Double? = nil, running: Double? = nil, healthy: Double? = nil, teardown: Double? = nil) {
         self.disksReady = disksReady
@@ -124,6 +152,14 @@ public struct DrillCheckResult: Codable, Hashable, Sendable {
     public var detail: String
     /// Seconds from the drill's start for this VM to the check's verdict.
     public var at: Double?
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(status, forKey: .status)
+        try container.encode(detail, forKey: .detail)
+        try container.encode(at, forKey: .at)   // null, not absent: the schema's keys are fixed
+    }
 
     public init(kind: Kind, status: Status, detail: String, at: Double?) {
         self.kind = kind

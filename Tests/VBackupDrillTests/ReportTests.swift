@@ -40,17 +40,19 @@ final class DrillReportSchemaTests: XCTestCase {
         XCTAssertEqual((vm["checks"] as? [[String: Any]])?.first?["kind"] as? String, "guest-agent")
     }
 
-    func testAPassingVMHasNoFailureKeysAndTheReportPasses() throws {
+    func testAPassingVMHasNullFailureKeysAndTheReportPasses() throws {
         var report = Self.sample()
         report.vms[0].outcome = .passed
         report.vms[0].failure = nil
         report.vms[0].failedStep = nil
+        report.vms[0].timings.teardown = nil
         let passing = DrillReport(id: report.id, host: report.host, startedAt: report.startedAt, finishedAt: report.finishedAt, vms: report.vms)
         let json = try encoded(passing)
         XCTAssertEqual(json["outcome"] as? String, "passed")
         let vm = try XCTUnwrap((json["vms"] as? [[String: Any]])?.first)
-        XCTAssertNil(vm["failure"])
-        XCTAssertNil(vm["failedStep"])
+        XCTAssertTrue(vm["failure"] is NSNull, "the key is there, null: scripts read a fixed set of keys")
+        XCTAssertTrue(vm["failedStep"] is NSNull)
+        XCTAssertTrue((vm["timings"] as? [String: Any])?["teardown"] is NSNull, "a step never reached is null")
         XCTAssertEqual(DrillReport(id: "x", host: "h", startedAt: Date(), finishedAt: Date(), vms: []).outcome, .failed,
                        "a drill of nothing proves nothing")
     }
