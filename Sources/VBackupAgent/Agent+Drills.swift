@@ -70,7 +70,7 @@ extension Agent {
 extension DrillResultReport {
     /// One VM's verdict as the server hears of it; the times are the drill run's, which
     /// drilled this VM alone.
-    init(_ result: DrillVMResult, of report: DrillReport, jobID: String?) {
+    public init(_ result: DrillVMResult, of report: DrillReport, jobID: String?) {
         self.init(
             drillID: report.id, jobID: jobID, vmUUID: result.vmUUID, vmName: result.vm, pointID: result.pointID,
             pointCreatedAt: result.pointCreatedAt, startedAt: report.startedAt,

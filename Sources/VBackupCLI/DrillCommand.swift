@@ -1,6 +1,9 @@
 import ArgumentParser
+import FleetAPI
+import FleetClient
 import Foundation
 import LibvirtClient
+import VBackupAgent
 import VBackupDrill
 import VBackupModel
 
@@ -24,7 +27,8 @@ struct DrillCommand: ParsableCommand {
             start of each VM's drill. Everything is removed afterwards, also on failure, timeout or Ctrl-C, \
             unless --keep (then remove the sandbox with virsh destroy/undefine --nvram, its network with \
             virsh net-destroy, and its folder). Sandboxes left by a drill process that died are removed by \
-            the next drill. Each verdict is recorded with its point in the store.
+            the next drill. Each verdict is recorded with its point in the store and, on a host enrolled \
+            with a policy server (vbackup agent enroll), sent to the server too.
             Exit status: 0 when every VM passed, 2 when a drill failed, 1 when the drill could not run \
             (no VM matches, unknown point, Ctrl-C), 64 for a usage error.
             """)
@@ -34,6 +38,7 @@ struct DrillCommand: ParsableCommand {
     }
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var agentDirectory: AgentDirectoryOptions
     @Option(name: .customLong("vm"), help: ArgumentHelp("VMs to drill, by name or UUID (shell glob; repeatable; default: every VM in the store).", valueName: "glob"))
     var vms: [String] = []
     @Option(help: ArgumentHelp("Drill this point (its VM must be the only one selected).", valueName: "id")) var point: String?
@@ -76,6 +81,7 @@ struct DrillCommand: ParsableCommand {
         let report = try DrillRunner(store: store, connection: connection, host: host, options: options()).run()
         if let path = self.report { try DrillHTMLReport.write(report, to: URL(fileURLWithPath: path).standardizedFileURL) }
         if json { try JSONOutput.print(report) } else { printSummary(report) }
+        reportToServer(report)
         if Interruption.isRequested { throw DrillCommandError.cancelled }
         if report.outcome == .failed { throw ExitCode(2) }
     }
@@ -110,6 +116,34 @@ struct DrillCommand: ParsableCommand {
             if !vm.cleanedUp && !keep { print("  NOT cleaned up: see the failure above") }
         }
         print("drill \(report.id): \(report.outcome.rawValue)")
+    }
+
+    /// On an enrolled host the verdicts also go to the policy server, so its dashboard shows a
+    /// drill run by hand as it shows the agent's. The server dedupes by report id; a server that
+    /// cannot be reached costs a warning, not the drill's verdict (it is in the store already).
+    private func reportToServer(_ report: DrillReport) {
+        let enrollment: ServerEnrollment
+        do {
+            guard let enrolled = try ServerEnrollment.read(from: agentDirectory.url), !report.vms.isEmpty else { return }
+            enrollment = enrolled
+        } catch {
+            warn("cannot read the server enrollment: \(OneLine.describe(error))")
+            return
+        }
+        let batch = ReportBatch(reports: report.vms.map {
+            AgentReport(createdAt: report.finishedAt, drill: DrillResultReport($0, of: report, jobID: nil))
+        })
+        do {
+            let client = try enrollment.client()
+            _ = try FleetClient.blocking { try await client.sendReports(batch) }
+            if !json { print("reported to \(enrollment.server)") }
+        } catch {
+            warn("the verdict did not reach \(enrollment.server): \(OneLine.describe(error))")
+        }
+    }
+
+    private func warn(_ line: String) {
+        FileHandle.standardError.write(Data("vbackup: warning: \(line)\n".utf8))
     }
 
     private func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "-" }

@@ -1,6 +1,7 @@
 import BackupEngine
 import FleetAPI
 import Foundation
+import VBackupModel
 import VBackupAgent
 import XCTest
 
@@ -62,6 +63,43 @@ final class FleetLoopTests: XCTestCase {
             XCTAssertTrue(page.contains(host.name), "the dashboard shows host \(host.name)")
             XCTAssertTrue(page.contains(host.vm.domain.name), "the dashboard shows VM \(host.vm.domain.name)")
         }
+    }
+
+    /// A drill run by hand on an enrolled host reaches the server as the agent's drills do:
+    /// `/api/v1/drills` lists it under the host, and the VM's last passed drill is the drill's.
+    func testADrillRunByHandOnAnEnrolledHostIsReportedToTheServer() throws {
+        let fleet = try Fleet(hosts: 1)
+        defer { fleet.cleanup() }
+        let host = fleet.hosts[0]
+        try fleet.server.start()
+        try fleet.enrollAndStartAgents()   // (no policy: the agent only reports its inventory)
+        let deadline = Date() + 30
+        while Date() < deadline, !(try fleet.server.api("GET", APIPath.vms, as: [VMInfo].self)).contains(where: { $0.name == host.vm.domain.name }) {
+            usleep(300_000)
+        }
+        let environment = ["VBACKUP_CACHE": host.lab.cachePath.path]
+        let store = ["--store", host.lab.storePath.path]
+        let backup = try runTool(vbackupBinary, ["backup", host.vm.domain.name] + store, environment: environment)
+        XCTAssertEqual(backup.status, 0, backup.err)
+
+        let drill = try runTool(vbackupBinary, ["drill", "--vm", host.vm.domain.name, "--settle", "1", "--json",
+                                                "--state-dir", host.agent.state.path] + store, environment: environment)
+        XCTAssertEqual(drill.status, 0, drill.err)
+        XCTAssertFalse(drill.err.contains("warning"), drill.err)
+        let report = try APIJSON.decoder().decode(DrillReport.self, from: Data(drill.out.utf8))
+
+        let drills: [DrillInfo] = try fleet.server.api("GET", APIPath.drills)
+        XCTAssertEqual(drills.count, 1, "one VM drilled, one verdict on the server")
+        let heard = try XCTUnwrap(drills.first)
+        XCTAssertEqual(heard.drillID, report.id)
+        XCTAssertEqual(heard.hostName, host.name)
+        XCTAssertEqual(heard.vmName, host.vm.domain.name)
+        XCTAssertEqual(heard.pointID, report.vms.first?.pointID)
+        XCTAssertEqual(heard.outcome, "passed")
+        XCTAssertNil(heard.jobID, "a drill run by hand is no agent job")
+        let vms: [VMInfo] = try fleet.server.api("GET", APIPath.vms)
+        XCTAssertNotNil(vms.first { $0.name == host.vm.domain.name }?.lastPassedDrillAt,
+                        "the server knows when the VM last passed a drill")
     }
 
     /// With the server down, the agents keep running their cached policy; the reports of the
