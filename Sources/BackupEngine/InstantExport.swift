@@ -19,7 +19,7 @@ public protocol InstantExport: AnyObject {
     func uri(for target: String) -> String
     /// The reads the export could not serve so far (the client got EIO), one line each
     /// naming the disk and the byte range.
-    func readFailures() -> [String]
+    var readErrors: [String] { get }
     /// Ends the export and removes its socket; safe to call twice.
     func stop()
 }

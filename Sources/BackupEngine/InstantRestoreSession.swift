@@ -108,7 +108,7 @@ public final class InstantRestoreSession: @unchecked Sendable {
     }
 
     private func checkReadFailures() throws {
-        guard let failures = workspace.export?.readFailures(), !failures.isEmpty else { return }
+        guard let failures = workspace.export?.readErrors, !failures.isEmpty else { return }
         throw abandon { .storeReadFailed(domain: self.domainName, failures: failures, removed: $0) }
     }
 

@@ -42,7 +42,7 @@ final class StandInExport: InstantExport {
         "nbd+unix:///\(target)?socket=\(servers[target]?.socketPath ?? "")"
     }
 
-    func readFailures() -> [String] { [] }
+    var readErrors: [String] { [] }
 
     func stop() {
         for server in servers.values { server.stop() }

@@ -1,6 +1,7 @@
 import BackupEngine
 import Foundation
 import LibvirtClient
+@testable import VBackupStore
 import XCTest
 
 /// `vbackup restore vm --instant` as a process, on a real libvirtd and QEMU: the VM runs while
@@ -139,7 +140,59 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertEqual(try exportFolders(of: process), [], "the export's socket is gone")
     }
 
+    func testAVMThatStopsDuringThePullIsMadeLocalOffline() throws {
+        let (vm, point, reference) = try backedUpDomain(sizeMiB: 64, randomMiB: 16)
+        let target = lab.root.appendingPathComponent("instant-stopped")
+        let log = lab.root.appendingPathComponent("stopped.log")
+        let (process, handle) = try startVbackup(
+            ["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path, "--pull-limit", "1"] + storeArguments,
+            log: log, environment: ["VBACKUP_CACHE": lab.cachePath.path])
+        defer { handle.closeFile(); if process.isRunning { process.interrupt() } }
+        try waitFor(log, containing: "running \(restoredName)", timeout: 60)
+        let restored = try lab.connection.lookupDomain(restoredName)
+        try restored.destroy()   // as a guest shutting down mid-pull would
+
+        process.waitUntilExit()
+        let output = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("copying the rest offline") && output.contains("local after"), output)
+        let overlay = target.appendingPathComponent("\(restoredName)-vda.qcow2").path
+        XCTAssertFalse(try runTool("/usr/bin/qemu-img", ["info", overlay]).out.contains("backing file"))
+        XCTAssertTrue(try LabDomain.sameContent(reference, overlay), "the local disk is point \(point)")
+        try restored.start()
+        XCTAssertFalse(try restored.xml().contains("<backingStore type="), "it starts again on its local disk alone")
+    }
+
+    func testAStoreReadErrorFailsTheCommandNamingTheRangeAndLeavesNothing() throws {
+        let (vm, pointID, _) = try backedUpDomain(sizeMiB: 64, randomMiB: 32)
+        let disk = try lab.store.point(id: pointID).disks[0]
+        let index = try lab.store.readDiskIndex(disk)
+        let position = Int((16 * UInt64.mib) / UInt64(index.chunkSize))
+        let location = try XCTUnwrap(try lab.store.catalog.locations(of: index.chunks[position]).first)
+        try flip(lab.storePath.appendingPathComponent(StoreFormat.packKey(location.pack)).path, at: Int(location.offset) + 12)
+        let target = lab.root.appendingPathComponent("instant-rotten")
+        let foldersBefore = try exportFolders()
+
+        let run = try vbackup(["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path])
+        XCTAssertEqual(run.status, 1, run.out + run.err)
+        let start = position * index.chunkSize
+        XCTAssertTrue(run.err.contains("vda bytes \(start)-\(start + index.chunkSize - 1)"), "the lost range is named: \(run.err)")
+        XCTAssertEqual(run.err.split(separator: "\n").count, 1, run.err)
+        XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the VM is gone")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "its files are gone")
+        XCTAssertEqual(try exportFolders(), foldersBefore, "the export's socket is gone")
+    }
+
     // MARK: - Helpers
+
+    private func flip(_ path: String, at offset: Int) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
+        try handle.seek(toOffset: UInt64(offset))
+        handle.write(Data([byte ^ 0xFF]))
+    }
 
     private var storeArguments: [String] { ["--store", lab.storePath.path] }
 
