@@ -11,6 +11,7 @@ struct InstantRestoreRun {
     let command: RestoreCommand.VM
 
     func run() throws {
+        let interrupts = InstantInterrupts.install()
         try refuseConflicts()
         let store = try command.global.openStore()
         let connection: LibvirtConnection
@@ -19,7 +20,6 @@ struct InstantRestoreRun {
         } catch {
             throw InstantRefusal("--instant needs a libvirt connection: \(error)")
         }
-        let interrupts = InstantInterrupts.install()
         var options = InstantRestoreOptions()
         options.pointID = command.point
         options.at = command.at.flatMap(RestoreCommand.VM.parseDate)
@@ -31,7 +31,7 @@ struct InstantRestoreRun {
 
         let session = try InstantRestore(store: store, connection: connection, options: options).start(vm: command.vm)
         if !command.json {
-            say("running \(session.domainName) (point \(session.pointID) of \(session.vmName)) after \(Self.seconds(session.runningAfter)) s")
+            say("running after \(Self.seconds(session.runningAfter)) s: \(session.domainName), from point \(session.pointID) of \(session.vmName)")
         }
         let result = try session.pull { interrupts.discardRequested(domain: session.domainName) }
         if command.json { return try JSONOutput.print(result) }
