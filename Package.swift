@@ -141,6 +141,7 @@ let package = Package(
         .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),
         .testTarget(name: "LibvirtClientTests", dependencies: ["LibvirtClient", "NBDClient"]),
+        .testTarget(name: "NBDServerTests", dependencies: ["NBDServer", "NBDClient"]),
         .testTarget(
             name: "VBackupAgentTests",
             dependencies: [

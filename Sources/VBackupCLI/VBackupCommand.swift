@@ -11,7 +11,7 @@ public struct VBackupCommand: ParsableCommand {
             3 when verify found damage or a restore with --allow-damaged left ranges unrestored, \
             64 for a usage error.
             """,
-        subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, PointsCommand.self,
+        subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, MountCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
                       PolicyCommand.self, AgentCommand.self, StatusCommand.self, DemoCommand.self,
                       ServerCommand.self, HostsCommand.self, JobsCommand.self]
