@@ -41,7 +41,6 @@ public struct InstantRestore {
             try checkCancelled()
             let export = try options.exporter.start(store: store, point: point, socketPath: folder.socketPath)
             made.export = export
-            try folder.grantSockets()
             var disks: [InstantRestoreSession.Disk] = []
             for disk in point.disks {
                 let path = layout.path(for: disk)

@@ -22,7 +22,7 @@ public struct InstantRestoreOptions: Sendable {
     /// Asked between the steps before the domain runs: a yes undoes everything made so far.
     public var isCancelled: @Sendable () -> Bool = { false }
     /// Serves the point's disks to QEMU; the default is vbackup's own NBD server.
-    public var exporter: any InstantExporter = StandInExporter()
+    public var exporter: any InstantExporter = PointExporter()
 
     public init() {}
 }

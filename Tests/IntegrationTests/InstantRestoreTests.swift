@@ -32,7 +32,7 @@ final class InstantRestoreTests: XCTestCase {
             log: log, environment: ["VBACKUP_CACHE": lab.cachePath.path])
         defer { handle.closeFile(); if process.isRunning { process.interrupt() } }
 
-        try waitFor(log, containing: "running after", timeout: 60)
+        try waitFor(log, containing: "running after", from: process, timeout: 60)
         let restored = try lab.connection.lookupDomain(restoredName)
         XCTAssertEqual(try restored.runState(), .running)
         let liveXML = try restored.xml()
@@ -123,10 +123,10 @@ final class InstantRestoreTests: XCTestCase {
             ["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path, "--pull-limit", "1"] + storeArguments,
             log: log, environment: ["VBACKUP_CACHE": lab.cachePath.path])
         defer { handle.closeFile(); if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        try waitFor(log, containing: "running after", timeout: 60)
+        try waitFor(log, containing: "running after", from: process, timeout: 60)
 
         process.interrupt()
-        try waitFor(log, containing: "Press Ctrl-C again", timeout: 10)
+        try waitFor(log, containing: "Press Ctrl-C again", from: process, timeout: 10)
         XCTAssertTrue(process.isRunning, "one Ctrl-C does not strand the VM")
         XCTAssertEqual(try lab.connection.lookupDomain(restoredName).runState(), .running)
         process.interrupt()
@@ -149,7 +149,7 @@ final class InstantRestoreTests: XCTestCase {
             ["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path, "--pull-limit", "1"] + storeArguments,
             log: log, environment: ["VBACKUP_CACHE": lab.cachePath.path])
         defer { handle.closeFile(); if process.isRunning { process.interrupt() } }
-        try waitFor(log, containing: "running after", timeout: 60)
+        try waitFor(log, containing: "running after", from: process, timeout: 60)
         let restored = try lab.connection.lookupDomain(restoredName)
         try restored.destroy()   // as a guest shutting down mid-pull would
 
@@ -179,6 +179,8 @@ final class InstantRestoreTests: XCTestCase {
         let start = position * index.chunkSize
         XCTAssertTrue(run.err.contains("vda bytes \(start)-\(start + index.chunkSize - 1)"), "the lost range is named: \(run.err)")
         XCTAssertEqual(run.err.split(separator: "\n").count, 1, run.err)
+        XCTAssertTrue(run.err.contains("the guest saw EIO") && run.err.contains("destroyed and undefined domain '\(restoredName)'"),
+                      "the VM ran from the point, then the pull hit the rotten chunk: \(run.err)")
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the VM is gone")
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "its files are gone")
         XCTAssertEqual(try exportFolders(), foldersBefore, "the export's socket is gone")
@@ -222,10 +224,13 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.err)
     }
 
-    private func waitFor(_ log: URL, containing text: String, timeout: Double) throws {
+    /// Waits for `text` in the process's log; fails at once when the process has exited without it.
+    private func waitFor(_ log: URL, containing text: String, from process: Process, timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
+            let running = process.isRunning
             if let content = try? String(contentsOf: log, encoding: .utf8), content.contains(text) { return }
+            guard running else { break }
             usleep(100_000)
         }
         XCTFail("no '\(text)' within \(timeout) s: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
