@@ -22,7 +22,7 @@ public struct RestoreRunner {
         let name = options.newName ?? (options.define ? "\(point.vmName)-restored" : point.vmName)
         let layout = RestoreLayout(point: point, name: name, directory: options.directory, format: options.format)
         try preflight(layout, name: name)
-        if !options.allowDamaged { try Self.checkChunks(of: point, in: store) }
+        try checkChunks(of: point)
         try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
         var written: [String] = []
         do {
@@ -65,8 +65,8 @@ public struct RestoreRunner {
 
     /// Refuses a point whose chunks the store cannot offer (lost, or moved aside by verify)
     /// before anything is written, naming the ranges; `allowDamaged` restores it anyway.
-    /// Instant restore runs the same check before it starts anything.
-    static func checkChunks(of point: PointManifest, in store: Store) throws {
+    private func checkChunks(of point: PointManifest) throws {
+        guard !options.allowDamaged else { return }
         var lost: [DamagedRange] = []
         for disk in point.disks {
             let index = try store.readDiskIndex(disk)

@@ -164,6 +164,37 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertFalse(try restored.xml().contains("<backingStore type="), "it starts again on its local disk alone")
     }
 
+    func testAVMThatCannotStartIsUndoneCompletely() throws {
+        // The VM's network exists at backup time and is gone at restore time (another host, a
+        // removed network): libvirt defines the domain, then refuses to start it.
+        let network = "vbt-net-\(UUID().uuidString.prefix(6).lowercased())"
+        let bridge = "vbtbr\(UUID().uuidString.prefix(6).lowercased())"
+        let netXML = lab.root.appendingPathComponent("net.xml")
+        try "<network><name>\(network)</name><bridge name='\(bridge)'/></network>".write(to: netXML, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runTool("/usr/bin/virsh", ["-c", "qemu:///system", "net-create", netXML.path]).status, 0)
+        var networkUp = true
+        defer { if networkUp { _ = try? runTool("/usr/bin/virsh", ["-c", "qemu:///system", "net-destroy", network]) } }
+        let vm = try lab.domain(start: false)
+        let xml = try vm.domain.xml(inactive: true)
+            .replacingOccurrences(of: "</devices>", with: "<interface type='network'><source network='\(network)'/><model type='virtio'/></interface></devices>")
+        try lab.connection.defineDomain(xml: xml).start()
+        _ = try lab.backup(vm)
+        try vm.domain.destroy()
+        XCTAssertEqual(try runTool("/usr/bin/virsh", ["-c", "qemu:///system", "net-destroy", network]).status, 0)
+        networkUp = false
+        let target = lab.root.appendingPathComponent("instant-unstartable")
+        let foldersBefore = try exportFolders()
+
+        let run = try vbackup(["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path])
+        XCTAssertEqual(run.status, 1, run.out)
+        XCTAssertTrue(run.err.contains(network), "libvirt's reason is passed on: \(run.err)")
+        XCTAssertEqual(run.err.split(separator: "\n").count, 1, run.err)
+        XCTAssertFalse(run.out.contains("running after"), run.out)
+        XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the definition was removed")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "the overlays were removed")
+        XCTAssertEqual(try exportFolders(), foldersBefore, "the export and its socket were removed")
+    }
+
     func testAStoreReadErrorFailsTheCommandNamingTheRangeAndLeavesNothing() throws {
         let (vm, pointID, _) = try backedUpDomain(sizeMiB: 64, randomMiB: 32)
         let disk = try lab.store.point(id: pointID).disks[0]
@@ -184,6 +215,15 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the VM is gone")
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "its files are gone")
         XCTAssertEqual(try exportFolders(), foldersBefore, "the export's socket is gone")
+
+        // Once verify has marked the point damaged, it is refused before anything runs.
+        XCTAssertEqual(try vbackup(["verify"]).status, 3)
+        let refused = try vbackup(["restore", "vm", vm.domain.name, "--instant", "--as", restoredName, "--to", target.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains("is damaged") && refused.err.contains("vda bytes \(start)-"), refused.err)
+        XCTAssertEqual(refused.err.split(separator: "\n").count, 1, refused.err)
+        XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName))
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [])
     }
 
     // MARK: - Helpers
