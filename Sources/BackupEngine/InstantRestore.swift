@@ -36,7 +36,10 @@ public struct InstantRestore {
 
         let made = InstantWorkspace()
         do {
-            try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: options.directory.path) {
+                try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
+                made.createdDirectory = options.directory
+            }
             let folder = try ExportFolder.create()
             made.folder = folder
             try checkCancelled()
@@ -117,12 +120,13 @@ public struct InstantRestore {
 }
 
 /// Everything an instant restore made, so that a failure, or the operator, can take it all
-/// back: the domain (destroyed, undefined), the files (overlays, NVRAM, console logs), the
-/// export and its socket folder.
+/// back: the domain (destroyed, undefined), the files (overlays, NVRAM, console logs) and the
+/// `--to` folder if it made it, the export and its socket folder.
 final class InstantWorkspace: @unchecked Sendable {
     var folder: ExportFolder?
     var export: (any InstantExport)?
     var files: [String] = []
+    var createdDirectory: URL?
     var domain: LibvirtDomain?
 
     /// Removes it all, domain first (QEMU holds the overlays and the export); returns the files
@@ -137,6 +141,7 @@ final class InstantWorkspace: @unchecked Sendable {
         var removed: [String] = []
         for path in files where (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
         files = []
+        if let createdDirectory { rmdir(createdDirectory.path) }   // only if empty: never someone else's file
         endExport()
         return removed
     }

@@ -30,6 +30,7 @@ struct InstantRestoreRun {
         options.isCancelled = { interrupts.anyReceived }
 
         let session = try InstantRestore(store: store, connection: connection, options: options).start(vm: command.vm)
+        interrupts.markRunning()
         if !command.json {
             say("running after \(Self.seconds(session.runningAfter)) s: \(session.domainName), from point \(session.pointID) of \(session.vmName)")
         }
@@ -78,7 +79,7 @@ final class InstantInterrupts: @unchecked Sendable {
     private let lock = NSLock()
     private var handled = 0
     private var warnedAt: Date?
-    private var sawRunning = false
+    private var cancelledBeforeRunning = false
 
     static func install() -> InstantInterrupts {
         for sig in [SIGINT, SIGTERM] {
@@ -89,12 +90,20 @@ final class InstantInterrupts: @unchecked Sendable {
 
     var anyReceived: Bool { Self.received.load(ordering: .relaxed) > 0 }
 
-    /// Polled during the pull. A signal that came before the VM ran still means "cancel".
+    /// The VM runs (called before "running after" is printed): from now on a first signal
+    /// only warns. One that came before, while the domain was starting, still cancels.
+    func markRunning() {
+        lock.withLock {
+            handled = Self.received.load(ordering: .relaxed)
+            cancelledBeforeRunning = handled > 0
+        }
+    }
+
+    /// Polled during the pull.
     func discardRequested(domain: String) -> Bool {
         lock.withLock {
+            if cancelledBeforeRunning { return true }
             let count = Self.received.load(ordering: .relaxed)
-            defer { sawRunning = true }
-            if !sawRunning && count > 0 { return true }
             guard count > handled else { return false }
             let presses = count - handled
             handled = count

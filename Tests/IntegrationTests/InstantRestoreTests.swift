@@ -111,7 +111,7 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertEqual(noLibvirt.err.split(separator: "\n").count, 1, noLibvirt.err)
 
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "no domain was defined")
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "no overlay was left")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "no overlay, not even the folder, was left")
         XCTAssertEqual(try exportFolders(), foldersBefore, "no export socket was left")
     }
 
@@ -137,7 +137,7 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertTrue(output.contains("destroyed and undefined domain '\(restoredName)'"), output)
         XCTAssertTrue(output.contains("\(restoredName)-vda.qcow2"), "the message names the deleted overlay: \(output)")
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the domain is gone")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target.path), [], "its files are gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "its files, and the folder made for them, are gone")
         XCTAssertEqual(try exportFolders(of: process), [], "the export's socket is gone")
     }
 
@@ -191,7 +191,7 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertEqual(run.err.split(separator: "\n").count, 1, run.err)
         XCTAssertFalse(run.out.contains("running after"), run.out)
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the definition was removed")
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "the overlays were removed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "the overlays were removed")
         XCTAssertEqual(try exportFolders(), foldersBefore, "the export and its socket were removed")
     }
 
@@ -213,7 +213,7 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertTrue(run.err.contains("the guest saw EIO") && run.err.contains("destroyed and undefined domain '\(restoredName)'"),
                       "the VM ran from the point, then the pull hit the rotten chunk: \(run.err)")
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the VM is gone")
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [], "its files are gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "its files are gone")
         XCTAssertEqual(try exportFolders(), foldersBefore, "the export's socket is gone")
 
         // Once verify has marked the point damaged, it is refused before anything runs.
@@ -223,7 +223,7 @@ final class InstantRestoreTests: XCTestCase {
         XCTAssertTrue(refused.err.contains("is damaged") && refused.err.contains("vda bytes \(start)-"), refused.err)
         XCTAssertEqual(refused.err.split(separator: "\n").count, 1, refused.err)
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName))
-        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [], [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path))
     }
 
     // MARK: - Helpers
@@ -273,7 +273,8 @@ final class InstantRestoreTests: XCTestCase {
             guard running else { break }
             usleep(100_000)
         }
-        XCTFail("no '\(text)' within \(timeout) s: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let exit = process.isRunning ? "still running" : "exited \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit"))"
+        XCTFail("no '\(text)' within \(timeout) s, vbackup \(exit): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         throw CancellationError()
     }
 
