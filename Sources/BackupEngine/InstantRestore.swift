@@ -45,18 +45,13 @@ public struct InstantRestore {
             try checkCancelled()
             let export = try options.exporter.start(store: store, point: point, socketPath: folder.socketPath)
             made.export = export
-            var disks: [InstantRestoreSession.Disk] = []
-            for disk in point.disks {
-                let path = layout.path(for: disk)
-                try InstantOverlay.create(at: path, backing: export.uri(for: disk.target), size: disk.virtualSize)
-                made.files.append(path)
-                disks.append(.init(target: disk.target, path: path, virtualSize: disk.virtualSize))
-            }
+            let disks = try createOverlays(point, layout: layout, export: export, made: made)
             let nvram = try copyNVRAM(point, layout)
             if let nvram { made.files.append(nvram) }
             try checkCancelled()
             let xml = try domainXML(point, layout: layout, name: name, nvram: nvram)
-            made.files += try Self.consoleFiles(in: xml, under: options.directory)
+            // Logs already there (an earlier restore's) are not ours to delete.
+            made.files += try Self.consoleFiles(in: xml, under: options.directory).filter { !FileManager.default.fileExists(atPath: $0) }
             let domain = try connection.defineDomain(xml: xml)
             made.domain = domain
             try checkCancelled()
@@ -88,6 +83,18 @@ public struct InstantRestore {
             chunk.ranges.map { DamagedRange(disk: chunk.disk, offset: $0.offset, length: $0.length, chunk: chunk.id, reason: chunk.reason) }
         }
         throw EngineError.damagedPoint(point: point.id, ranges: ranges)
+    }
+
+    /// One empty overlay per disk over its export, in `made` before it is created (the
+    /// preflight made sure no such file existed, so whatever is there is ours).
+    private func createOverlays(_ point: PointManifest, layout: RestoreLayout, export: any InstantExport,
+                                made: InstantWorkspace) throws -> [InstantRestoreSession.Disk] {
+        try point.disks.map { disk in
+            let path = layout.path(for: disk)
+            made.files.append(path)
+            try InstantOverlay.create(at: path, backing: export.uri(for: disk.target), size: disk.virtualSize)
+            return InstantRestoreSession.Disk(target: disk.target, path: path, virtualSize: disk.virtualSize)
+        }
     }
 
     private func checkCancelled() throws {

@@ -116,7 +116,7 @@ final class InstantRestoreTests: XCTestCase {
     }
 
     func testASecondCtrlCDiscardsTheRunningVMAndEverythingMadeForIt() throws {
-        let (vm, _, _) = try backedUpDomain(sizeMiB: 64, randomMiB: 8)
+        let (vm, _, _) = try backedUpDomain(sizeMiB: 64, randomMiB: 8, serialLog: true)
         let target = lab.root.appendingPathComponent("instant-discard")
         let log = lab.root.appendingPathComponent("discard.log")
         let (process, handle) = try startVbackup(
@@ -135,7 +135,8 @@ final class InstantRestoreTests: XCTestCase {
         let output = try String(contentsOf: log, encoding: .utf8)
         XCTAssertEqual(process.terminationStatus, 1, output)
         XCTAssertTrue(output.contains("destroyed and undefined domain '\(restoredName)'"), output)
-        XCTAssertTrue(output.contains("\(restoredName)-vda.qcow2"), "the message names the deleted overlay: \(output)")
+        XCTAssertTrue(output.contains("\(restoredName)-vda.qcow2") && output.contains("\(restoredName)-\(vm.domain.name)-serial.log"),
+                      "the message names the deleted overlay and console log: \(output)")
         XCTAssertThrowsError(try lab.connection.lookupDomain(restoredName), "the domain is gone")
         XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "its files, and the folder made for them, are gone")
         XCTAssertEqual(try exportFolders(of: process), [], "the export's socket is gone")
@@ -245,9 +246,14 @@ final class InstantRestoreTests: XCTestCase {
 
     /// A running domain with `randomMiB` of random data (neither compressible nor
     /// deduplicable) at its start and a pattern near its end, backed up; returns the point id
-    /// and a copy of the disk at backup time.
-    private func backedUpDomain(sizeMiB: Int, randomMiB: UInt64) throws -> (LabDomain, String, String) {
+    /// and a copy of the disk at backup time. With `serialLog`, its saved definition has a
+    /// file-backed serial console (which a restore moves next to its disks).
+    private func backedUpDomain(sizeMiB: Int, randomMiB: UInt64, serialLog: Bool = false) throws -> (LabDomain, String, String) {
         let vm = try lab.domain([.init(target: "vda", sizeMiB: sizeMiB)])
+        if serialLog {
+            let serial = "<serial type='file'><source path='\(lab.root.path)/\(vm.domain.name)-serial.log'/></serial>"
+            _ = try lab.connection.defineDomain(xml: try vm.domain.xml(inactive: true).replacingOccurrences(of: "</devices>", with: serial + "</devices>"))
+        }
         let random = lab.root.appendingPathComponent("random.bin")
         let urandom = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
         try urandom.readData(ofLength: Int(randomMiB << 20)).write(to: random)
