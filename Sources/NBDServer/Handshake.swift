@@ -74,7 +74,7 @@ struct Handshake {
 
     /// Answers one option.
     private mutating func handle(option code: UInt32, payload: [UInt8]) throws -> Outcome {
-        guard let option = NBDOption(rawValue: code), option != .startTLS else {
+        guard let option = NBDOption(rawValue: code) else {  // STARTTLS too: this server has no TLS
             try reply(code, .errUnsupported, message: "option \(code) is not supported")
             return .haggling
         }
@@ -97,8 +97,6 @@ struct Handshake {
             if let negotiated = try infoOrGo(option, payload) { return .transmission(negotiated) }
         case .listMetaContext, .setMetaContext:
             try metaContext(option, payload)
-        case .startTLS:
-            break
         }
         return .haggling
     }

@@ -21,12 +21,11 @@ enum NBDWire {
     static let structuredReplyHeaderSize = 20
 }
 
-/// Options a client sends during the handshake.
+/// The options this server answers during the handshake (others get `NBD_REP_ERR_UNSUP`).
 enum NBDOption: UInt32 {
     case exportName = 1
     case abort = 2
     case list = 3
-    case startTLS = 5
     case info = 6
     case go = 7
     case structuredReply = 8

@@ -18,10 +18,14 @@ public final class NBDServer: @unchecked Sendable {
     private let maxConnections: Int
     private let listener: Int32
     private let budget = ReadBudget(limit: readBudgetBytes)
+    private let pool = BufferPool(idleLimit: 128 << 20)
 
     private let lock = NSLock()
     private var sessions: [ObjectIdentifier: StreamSocket] = [:]
     private var isStopped = false
+    /// Set (under `lock`) once the accept thread closed the listener, so stop() never shuts
+    /// down a descriptor number that may already belong to something else.
+    private var listenerClosed = false
     /// The accept thread and every connection thread; stop() waits for them.
     private let threads = DispatchGroup()
 
@@ -62,9 +66,9 @@ public final class NBDServer: @unchecked Sendable {
         let first = !isStopped
         isStopped = true
         let open = Array(sessions.values)
+        if first && !listenerClosed { _ = Glibc.shutdown(listener, Int32(SHUT_RDWR)) }
         lock.unlock()
         if first {
-            _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
             for socket in open { socket.shutdown() }
             unlink(socketPath)
         }
@@ -72,7 +76,12 @@ public final class NBDServer: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        defer { close(listener) }
+        defer {
+            lock.withLock {
+                listenerClosed = true
+                close(listener)
+            }
+        }
         while let fd = UnixListener.accept(listener) {
             let socket = StreamSocket(fd: fd)
             lock.lock()
@@ -105,7 +114,7 @@ public final class NBDServer: @unchecked Sendable {
         do {
             var handshake = Handshake(socket: socket, exports: exports)
             guard let negotiated = try handshake.run() else { return }
-            try Transmission(socket: socket, negotiated: negotiated, budget: budget).run()
+            try Transmission(socket: socket, negotiated: negotiated, budget: budget, pool: pool).run()
         } catch {
             socket.shutdown()
         }

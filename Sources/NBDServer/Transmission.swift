@@ -21,14 +21,16 @@ final class Transmission: @unchecked Sendable {
     private let negotiated: Negotiated
     private let replies: Replies
     private let budget: ReadBudget
+    private let pool: BufferPool
     private let inFlight = DispatchGroup()
     private let slots = DispatchSemaphore(value: maxReadsInFlight)
 
-    init(socket: StreamSocket, negotiated: Negotiated, budget: ReadBudget) {
+    init(socket: StreamSocket, negotiated: Negotiated, budget: ReadBudget, pool: BufferPool) {
         self.socket = socket
         self.negotiated = negotiated
         self.replies = Replies(socket: socket, structured: negotiated.structuredReplies)
         self.budget = budget
+        self.pool = pool
     }
 
     private var source: any NBDExportSource { negotiated.source }
@@ -109,8 +111,9 @@ final class Transmission: @unchecked Sendable {
     /// Runs on a worker: reads into the reply buffer behind room for its header, then sends.
     /// A send failure has already shut the socket down, which ends the request loop.
     private func serve(_ request: NBDRequest, bufferSize: Int) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
+        let pooled = pool.take(payload: Int(request.length))
+        defer { pool.give(pooled) }
+        let buffer = pooled.bytes(bufferSize)
         let data = UnsafeMutableRawBufferPointer(rebasing: buffer[replies.readHeaderSize...])
         do {
             try source.read(into: data, at: request.offset)
