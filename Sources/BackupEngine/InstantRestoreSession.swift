@@ -48,7 +48,6 @@ public final class InstantRestoreSession: @unchecked Sendable {
         var offline = false
         let streamed: [String: UInt64]
         do {
-            for disk in disks { try domain.blockPull(disk: disk.target, bytesPerSecond: options.pullBytesPerSecond) }
             (streamed, offline) = try follow(discardRequested: discardRequested)
             if offline {
                 options.progress.note("\(domainName) stopped before its disks were local: copying the rest offline")
@@ -75,9 +74,14 @@ public final class InstantRestoreSession: @unchecked Sendable {
                                     finishedOffline: offline)
     }
 
-    /// Polls the jobs until none is left; returns the bytes each streamed, and whether the
-    /// domain stopped first.
+    /// Starts the pulls and polls them until none is left; returns the bytes each streamed,
+    /// and whether the domain stopped first.
     private func follow(discardRequested: () -> Bool) throws -> ([String: UInt64], offline: Bool) {
+        do {
+            for disk in disks { try domain.blockPull(disk: disk.target, bytesPerSecond: options.pullBytesPerSecond) }
+        } catch where hasStopped() {
+            return ([:], true)
+        }
         var finished: [String: UInt64] = [:]
         var lastSeen: [String: BlockJobInfo] = [:]
         var reported: UInt64 = 0
@@ -97,7 +101,7 @@ public final class InstantRestoreSession: @unchecked Sendable {
                         total += finished[disk.target]!
                     }
                 }
-            } catch where (try? domain.isActive) == false {
+            } catch where hasStopped() {
                 return (finished, true)
             }
             if total > reported { options.progress.advanced(total - reported) }
@@ -105,6 +109,18 @@ public final class InstantRestoreSession: @unchecked Sendable {
             if finished.count < disks.count { usleep(useconds_t(options.pollInterval * 1_000_000)) }
         }
         return (finished, try !domain.isActive)
+    }
+
+    /// Whether the domain has stopped, after a query failed. libvirt may still be handling
+    /// QEMU's exit when the query fails ("Unable to read from monitor"), so it is given a few
+    /// seconds to say so.
+    private func hasStopped(within seconds: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if (try? domain.isActive) == false { return true }
+            usleep(100_000)
+        } while Date() < deadline
+        return false
     }
 
     private func checkReadFailures() throws {
