@@ -48,6 +48,11 @@ struct DomainXMLRewriter {
         disk.insertChild(source, at: 0)
         if let driver = disk.elements(forName: "driver").first {
             driver.addAttribute(XMLNode.attribute(withName: "type", stringValue: restored.format) as! XMLNode)
+        } else {
+            // Without a driver type libvirt opens the image as raw: a qcow2 would show the guest its metadata.
+            let driver = XMLElement(name: "driver")
+            driver.setAttributesWith(["name": "qemu", "type": restored.format])
+            disk.insertChild(driver, at: 0)
         }
     }
 

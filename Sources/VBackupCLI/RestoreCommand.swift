@@ -16,6 +16,11 @@ struct RestoreCommand: ParsableCommand {
                 every disk is complete. --define defines a new domain from the saved XML with a new name \
                 and UUID, the restored disks, new MAC addresses and its own console logs, so it never \
                 clashes with the original VM.
+
+                --instant runs that VM at once, before anything is copied: the point is served \
+                read-only over NBD, each disk is an empty qcow2 overlay over it in <dir>, and the disks \
+                are then pulled into the overlays while the VM runs. The VM needs this process until \
+                "local after" is printed.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -32,16 +37,22 @@ struct RestoreCommand: ParsableCommand {
         @Flag(help: "Replace existing image files.") var overwrite = false
         @Flag(help: "Restore a damaged point: write what is intact, leave lost ranges zero, report them (exit 3).")
         var allowDamaged = false
+        @Flag(help: "Run the VM at once from the point and pull its disks onto local qcow2 files while it runs (implies --start).")
+        var instant = false
+        @Option(help: ArgumentHelp("With --instant: limit the pull to this many MiB/s per disk (default: none).", valueName: "MiB/s"))
+        var pullLimit: UInt64?
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
             if point != nil && at != nil { throw ValidationError("use --point or --at, not both") }
             if let at, Self.parseDate(at) == nil { throw ValidationError("--at: '\(at)' is not an ISO 8601 time") }
             if let format, RestoreOptions.Format(rawValue: format) == nil { throw ValidationError("--format must be qcow2 or raw") }
+            if pullLimit != nil && !instant { throw ValidationError("--pull-limit applies only to --instant") }
             if let newName, newName.isEmpty || newName.contains("/") { throw ValidationError("--as: '\(newName)' is not a valid name") }
         }
 
         func run() throws {
+            if instant { return try InstantRestoreRun(command: self).run() }
             let store = try global.openStore()
             var options = RestoreOptions()
             options.pointID = point

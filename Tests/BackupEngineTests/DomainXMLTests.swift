@@ -41,6 +41,13 @@ final class DomainXMLTests: XCTestCase {
         XCTAssertTrue(out.contains("/iso/x.iso"), "read-only cdrom media is shared, not restored")
     }
 
+    func testADiskWithoutADriverTypeGetsTheRestoredFormat() throws {
+        let bare = "<domain><name>a</name><devices><disk type='file' device='disk'><source file='/i/a.img'/><target dev='vda'/></disk></devices></domain>"
+        let out = try DomainXMLRewriter(newName: "b", disks: ["vda": ("/r/b-vda.qcow2", "qcow2")], directory: URL(fileURLWithPath: "/r"), nvramPath: nil)
+            .rewrite(bare)
+        XCTAssertEqual(try DomainDescription(xml: out).disks.map(\.format), ["qcow2"], "libvirt would otherwise open the qcow2 as raw")
+    }
+
     func testBackupXMLNamesEachDiskModeAndExcludesRawDisksFromTheCheckpoint() {
         let disks = [BackupXML.DiskRequest(target: "vda", incrementalFrom: "vbackup-1", tracksChanges: true, scratchPath: "/j/vda.scratch"),
                      BackupXML.DiskRequest(target: "vdb", incrementalFrom: nil, tracksChanges: false, scratchPath: "/j/vdb.scratch")]
