@@ -25,7 +25,7 @@ struct DomainDescription {
     init(xml: String) throws {
         let doc: XMLDocument
         do {
-            doc = try XMLDocument(xmlString: xml, options: [])
+            doc = try XMLParsing.document(xml)
         } catch {
             throw EngineError.invalidArgument("cannot parse domain XML: \(error)")
         }

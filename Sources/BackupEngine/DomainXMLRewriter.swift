@@ -15,7 +15,7 @@ struct DomainXMLRewriter {
     var nvramPath: String?
 
     func rewrite(_ xml: String) throws -> String {
-        let doc = try XMLDocument(xmlString: xml, options: [])
+        let doc = try XMLParsing.document(xml)
         guard let root = doc.rootElement() else { throw EngineError.invalidArgument("saved domain XML has no root element") }
         try set(root, "name", newName)
         for node in try root.nodes(forXPath: "uuid | devices/interface/mac | devices/disk/backingStore") { node.detach() }

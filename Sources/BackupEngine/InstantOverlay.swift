@@ -35,7 +35,7 @@ enum InstantOverlay {
     /// The disk targets of a live domain XML that still read through a backing image (a
     /// `<backingStore>` with a source; libvirt leaves an empty one once a pull has finished).
     static func backedTargets(liveXML: String) throws -> Set<String> {
-        let doc = try XMLDocument(xmlString: liveXML, options: [])
+        let doc = try XMLParsing.document(liveXML)
         let nodes = try doc.nodes(forXPath: "/domain/devices/disk[backingStore/source]/target/@dev")
         return Set(nodes.compactMap(\.stringValue))
     }

@@ -119,7 +119,7 @@ public struct InstantRestore {
     /// The console and serial log files the rewritten XML moved into the restore folder (QEMU
     /// or virtlogd creates them at start): they belong to the restore, and go with a discard.
     static func consoleFiles(in xml: String, under directory: URL) throws -> [String] {
-        let doc = try XMLDocument(xmlString: xml, options: [])
+        let doc = try XMLParsing.document(xml)
         let nodes = try doc.nodes(forXPath: "/domain/devices/*[self::serial or self::console]/*[self::log or self::source]/@*[name()='file' or name()='path']")
         let prefix = directory.path + "/"
         return Array(Set(nodes.compactMap(\.stringValue).filter { $0.hasPrefix(prefix) })).sorted()

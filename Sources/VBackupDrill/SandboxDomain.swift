@@ -1,3 +1,4 @@
+import BackupEngine
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -60,7 +61,7 @@ struct SandboxDomain {
     func make(from xml: String) throws -> Result {
         let doc: XMLDocument
         do {
-            doc = try XMLDocument(xmlString: xml, options: [])
+            doc = try XMLParsing.document(xml)
         } catch {
             throw DrillError.invalidDomainXML("\(error)")
         }

@@ -1,3 +1,4 @@
+import BackupEngine
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -33,7 +34,7 @@ struct SandboxMarker: Equatable, Sendable {
 
     /// The marker in a domain's or network's XML; nil when it has none (not a sandbox).
     static func find(inXML xml: String) -> SandboxMarker? {
-        guard xml.contains(namespaceURI), let doc = try? XMLDocument(xmlString: xml, options: []) else { return nil }
+        guard xml.contains(namespaceURI), let doc = try? XMLParsing.document(xml) else { return nil }
         let path = "//*[local-name()='sandbox' and namespace-uri()='\(namespaceURI)']"
         guard let element = (try? doc.nodes(forXPath: path))?.first as? XMLElement else { return nil }
         func value(_ name: String) -> String? { element.attribute(forName: name)?.stringValue }
