@@ -27,8 +27,16 @@ public struct Discovery {
         try info(for: domain(nameOrUUID))
     }
 
+    /// Every domain of the host. One that vanishes between the listing and its description
+    /// (a transient domain stopping, another tool undefining one) is left out, not an error.
     public func all() throws -> [DomainInfo] {
-        try connection.listAllDomains().map(info(for:)).sorted { $0.name < $1.name }
+        try connection.listAllDomains().compactMap { domain in
+            do {
+                return try info(for: domain)
+            } catch let error as LibvirtError where error.code == LibvirtError.noDomain {
+                return nil
+            }
+        }.sorted { $0.name < $1.name }
     }
 
     func info(for domain: LibvirtDomain) throws -> DomainInfo {

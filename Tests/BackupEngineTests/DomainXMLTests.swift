@@ -3,6 +3,15 @@ import Foundation
 import XCTest
 
 final class DomainXMLTests: XCTestCase {
+    /// A domain that vanished between listing and reading leaves its reader an empty string;
+    /// parsing it is an error (Foundation's XMLDocument alone would crash the process).
+    func testAnEmptyDomainXMLIsAnErrorNotACrash() {
+        XCTAssertThrowsError(try XMLParsing.document(""))
+        XCTAssertThrowsError(try XMLParsing.document(" \n"))
+        XCTAssertEqual(DomainDisk.all(xml: ""), [])
+        XCTAssertNoThrow(try XMLParsing.document("<domain/>"))
+    }
+
     let xml = """
         <domain type='qemu'><name>web</name><uuid>6c1a2b3c-0000-4000-8000-000000000001</uuid>
           <os><type>hvm</type><nvram>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram></os>
