@@ -28,14 +28,7 @@ final class AgentLab {
     }
 
     /// Random data that neither compresses nor deduplicates, for QEMU to write into disks.
-    func randomFile(mib: Int) throws -> String {
-        let path = lab.root.appendingPathComponent("random-\(mib).bin").path
-        if !FileManager.default.fileExists(atPath: path) {
-            let result = try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"])
-            XCTAssertEqual(result.status, 0, result.err)
-        }
-        return path
-    }
+    func randomFile(mib: Int) throws -> String { try lab.randomFile(mib: mib) }
 
     // MARK: In process
 

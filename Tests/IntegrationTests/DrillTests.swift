@@ -123,8 +123,7 @@ final class DrillTests: XCTestCase {
         let point = try backup(guest)
         // The chunk holding the filesystem's superblock: every boot reads it.
         let first = try XCTUnwrap(try lab.store.readDiskIndex(point.disks[0]).chunks.first)
-        let location = try XCTUnwrap(try lab.store.catalog.locations(of: first).first)
-        try flip(lab.storePath.appendingPathComponent(StoreFormat.packKey(location.pack)).path, at: Int(location.offset) + 12)
+        try lab.rot(first)
 
         let overlay = try drill(["--vm", guest.name, "--console-pattern", Self.checkOK, "--timeout", "90"])
         XCTAssertEqual(overlay.status, 2)
@@ -286,12 +285,4 @@ final class DrillTests: XCTestCase {
         throw TinyGuestLab.GuestError("timed out waiting until \(what)")
     }
 
-    private func flip(_ path: String, at offset: Int) throws {
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
-        try handle.seek(toOffset: UInt64(offset))
-        handle.write(Data([byte ^ 0xFF]))
-    }
 }

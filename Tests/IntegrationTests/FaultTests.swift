@@ -22,7 +22,7 @@ final class FaultTests: XCTestCase {
 
     func testTwentyBackupsKilledAtRandomMomentsLeaveAStoreThatVerifiesAndRestores() throws {
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 96)])
-        let random = try randomFile(mib: 16)
+        let random = try lab.randomFile(mib: 16)
         try vm.write("vda", offset: 0, length: 16 * .mib, from: random)
         var points = [try backupWithRawReference(vm, tag: "start")]
         var generator = SystemRandomNumberGenerator()
@@ -71,7 +71,7 @@ final class FaultTests: XCTestCase {
             let location = try XCTUnwrap(try store.catalog.locations(of: id).first)
             let key = StoreFormat.packKey(location.pack)
             guard !rotted.contains(key) else { continue }
-            try flip(storePath.appendingPathComponent(key).path, at: Int(location.offset) + 12)
+            try flipByte(in: storePath.appendingPathComponent(key).path, at: Int(location.offset) + 12)
             rotted.append(key)
         }
         XCTAssertEqual(rotted.count, 10)
@@ -132,7 +132,7 @@ final class FaultTests: XCTestCase {
         let storePath = mount.appendingPathComponent("store")
         XCTAssertEqual(try runTool(vbackupBinary, ["store", "init", "--store", storePath.path] + initArguments, environment: environment).status, 0)
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 128)])
-        let random = try randomFile(mib: 96)
+        let random = try lab.randomFile(mib: 96)
         try vm.write("vda", offset: 0, length: 8 * .mib, from: random)
         let (first, references) = try pausedCopy(vm, tag: "fits") {
             let backup = try runTool(vbackupBinary, ["backup", vm.domain.name, "--store", storePath.path, "--json"], environment: environment)
@@ -247,23 +247,7 @@ final class FaultTests: XCTestCase {
         }
     }
 
-    private func randomFile(mib: Int) throws -> String {
-        let path = lab.root.appendingPathComponent("random-\(mib).bin").path
-        if !FileManager.default.fileExists(atPath: path) {
-            XCTAssertEqual(try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"]).status, 0)
-            chmod(path, 0o644)
-        }
-        return path
-    }
 
-    private func flip(_ path: String, at offset: Int) throws {
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
-        try handle.seek(toOffset: UInt64(offset))
-        handle.write(Data([byte ^ 0xFF]))
-    }
 
     private func usedBytes(_ path: String) throws -> UInt64 {
         var info = statvfs()

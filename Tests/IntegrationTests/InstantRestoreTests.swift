@@ -201,8 +201,7 @@ final class InstantRestoreTests: XCTestCase {
         let disk = try lab.store.point(id: pointID).disks[0]
         let index = try lab.store.readDiskIndex(disk)
         let position = Int((16 * UInt64.mib) / UInt64(index.chunkSize))
-        let location = try XCTUnwrap(try lab.store.catalog.locations(of: index.chunks[position]).first)
-        try flip(lab.storePath.appendingPathComponent(StoreFormat.packKey(location.pack)).path, at: Int(location.offset) + 12)
+        try lab.rot(index.chunks[position])
         let target = lab.root.appendingPathComponent("instant-rotten")
         let foldersBefore = try exportFolders()
 
@@ -229,14 +228,6 @@ final class InstantRestoreTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private func flip(_ path: String, at offset: Int) throws {
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
-        try handle.seek(toOffset: UInt64(offset))
-        handle.write(Data([byte ^ 0xFF]))
-    }
 
     private var storeArguments: [String] { ["--store", lab.storePath.path] }
 

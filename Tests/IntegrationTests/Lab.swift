@@ -2,7 +2,7 @@ import BackupEngine
 import Foundation
 import LibvirtClient
 import VBackupModel
-import VBackupStore
+@testable import VBackupStore
 import LocalStorage
 import XCTest
 
@@ -79,6 +79,24 @@ final class Lab {
         return total
     }
 
+    /// A file of random bytes under the lab's folder, made once per size and readable by QEMU.
+    func randomFile(mib: Int) throws -> String {
+        let path = root.appendingPathComponent("random-\(mib).bin").path
+        if !FileManager.default.fileExists(atPath: path) {
+            let result = try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"])
+            XCTAssertEqual(result.status, 0, result.err)
+            chmod(path, 0o644)
+        }
+        return path
+    }
+
+    /// Rots one byte of `chunk`'s stored blob in its pack, as bit rot on the disk would: the
+    /// chunk no longer matches its id.
+    func rot(_ chunk: ChunkID) throws {
+        let location = try XCTUnwrap(try store.catalog.locations(of: chunk).first)
+        try flipByte(in: storePath.appendingPathComponent(StoreFormat.packKey(location.pack)).path, at: Int(location.offset) + 12)
+    }
+
     func cleanup() {
         for lab in domains { lab.remove() }
         try? FileManager.default.removeItem(at: root)
@@ -87,6 +105,16 @@ final class Lab {
 
 extension UInt64 {
     static let mib: UInt64 = 1 << 20
+}
+
+/// Inverts the byte at `offset` of the file at `path`.
+func flipByte(in path: String, at offset: Int) throws {
+    let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(offset))
+    let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
+    try handle.seek(toOffset: UInt64(offset))
+    handle.write(Data([byte ^ 0xFF]))
 }
 
 /// Runs a program to completion and returns its exit status, standard output and error.

@@ -14,7 +14,7 @@ final class PointExportTests: XCTestCase {
 
     func testServedPointEqualsTheSourceDisksAndARottenChunkIsEIOWithItsRange() throws {
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 64), .init(target: "vdb", sizeMiB: 16)])
-        let random = try randomFile(mib: 6)
+        let random = try lab.randomFile(mib: 6)
         try vm.write("vda", offset: 0, length: 6 * .mib, from: random)
         try vm.write("vda", offset: 40 * .mib + 12345, length: .mib, pattern: 0x5A)
         try vm.write("vdb", offset: 3 * .mib, length: 2 * .mib, from: random)
@@ -37,8 +37,7 @@ final class PointExportTests: XCTestCase {
         let index = try lab.store.readDiskIndex(point.disks.first { $0.target == "vda" }!)
         let chunk = 9   // inside the random data, so unique to vda
         XCTAssertFalse(index.chunks[chunk].isZero)
-        let location = try XCTUnwrap(try lab.store.catalog.locations(of: index.chunks[chunk]).first)
-        try flip(lab.storePath.appendingPathComponent(StoreFormat.packKey(location.pack)).path, at: Int(location.offset) + 12)
+        try lab.rot(index.chunks[chunk])
         let damaged = try PointExport(store: lab.store, point: point, socketPath: socket)
         defer { damaged.stop() }
         let copy = lab.root.appendingPathComponent("copy.raw").path
@@ -60,19 +59,5 @@ final class PointExportTests: XCTestCase {
         XCTAssertTrue(pattern.out.contains("read 1048576/1048576 bytes") && !pattern.out.contains("verification failed"), pattern.out)
     }
 
-    private func randomFile(mib: Int) throws -> String {
-        let path = lab.root.appendingPathComponent("random-\(mib).bin").path
-        XCTAssertEqual(try runTool("/bin/dd", ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(mib)", "status=none"]).status, 0)
-        chmod(path, 0o644)
-        return path
-    }
 
-    private func flip(_ path: String, at offset: Int) throws {
-        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
-        try handle.seek(toOffset: UInt64(offset))
-        handle.write(Data([byte ^ 0xFF]))
-    }
 }
