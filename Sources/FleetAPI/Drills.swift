@@ -68,44 +68,41 @@ public struct DrillCheckReport: Codable, Sendable, Equatable {
     }
 }
 
-/// The server's view of one VM's drill (`GET /api/v1/drills`).
+/// The server's view of one VM's drill (`GET /api/v1/drills`): the host's report as it came,
+/// and which host sent it. On the wire the report's keys sit beside `hostID` and `hostName` in
+/// one flat object; in Swift its fields read through (`info.vmName`).
+@dynamicMemberLookup
 public struct DrillInfo: Codable, Sendable, Equatable {
-    public var drillID: String
-    public var jobID: String?
     public var hostID: String
     public var hostName: String
-    public var vmUUID: String
-    public var vmName: String
-    public var pointID: String
-    public var pointCreatedAt: Date
-    public var startedAt: Date
-    public var finishedAt: Date
-    public var outcome: String
-    public var failure: String?
-    public var failedStep: String?
-    public var diskMode: String
-    public var runningSeconds: Double?
-    public var rtoSeconds: Double?
-    public var checks: [DrillCheckReport]
+    public var report: DrillResultReport
 
     public init(hostID: String, hostName: String, _ report: DrillResultReport) {
         self.hostID = hostID
         self.hostName = hostName
-        drillID = report.drillID
-        jobID = report.jobID
-        vmUUID = report.vmUUID
-        vmName = report.vmName
-        pointID = report.pointID
-        pointCreatedAt = report.pointCreatedAt
-        startedAt = report.startedAt
-        finishedAt = report.finishedAt
-        outcome = report.outcome
-        failure = report.failure
-        failedStep = report.failedStep
-        diskMode = report.diskMode
-        runningSeconds = report.runningSeconds
-        rtoSeconds = report.rtoSeconds
-        checks = report.checks
+        self.report = report
+    }
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<DrillResultReport, T>) -> T {
+        report[keyPath: keyPath]
+    }
+
+    private enum HostKeys: String, CodingKey {
+        case hostID, hostName
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let host = try decoder.container(keyedBy: HostKeys.self)
+        hostID = try host.decode(String.self, forKey: .hostID)
+        hostName = try host.decode(String.self, forKey: .hostName)
+        report = try DrillResultReport(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var host = encoder.container(keyedBy: HostKeys.self)
+        try host.encode(hostID, forKey: .hostID)
+        try host.encode(hostName, forKey: .hostName)
     }
 }
 
