@@ -26,6 +26,13 @@ public protocol StorageAdapter: Sendable {
     func delete(_ key: String) throws
     /// Writes `data` under `key` unless the key exists; returns whether it wrote.
     func createExclusive(_ key: String, data: Data) throws -> Bool
+    /// How many requests are worth keeping in flight at once (a network store wants several,
+    /// a local disk few); the store sizes its upload and read-ahead queues by it.
+    var preferredConcurrency: Int { get }
+}
+
+extension StorageAdapter {
+    public var preferredConcurrency: Int { 2 }
 }
 
 /// One stored object as a listing shows it.
@@ -48,12 +55,17 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
     case io(key: String, message: String)
     /// The location itself is unusable (missing, not a directory, no permission, bad URL).
     case unusableLocation(String)
+    /// The backend retains the object (S3 Object Lock) and refuses to delete it before `until`.
+    case retained(key: String, until: Date?)
 
     public var description: String {
         switch self {
         case .notFound(let key): return "object \(key) not found"
         case .io(let key, let message): return "\(key): \(message)"
         case .unusableLocation(let message): return message
+        case .retained(let key, let until):
+            let date = until.map { " until " + ISO8601DateFormatter().string(from: $0) } ?? ""
+            return "object \(key) is retained by the storage's object lock\(date)"
         }
     }
 }
