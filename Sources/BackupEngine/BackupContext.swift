@@ -37,6 +37,9 @@ public struct BackupOptions: Sendable {
     public var isCancelled: @Sendable () -> Bool = { false }
     /// Paces the disk reads (the agent's bandwidth throttle); nil reads as fast as it can.
     public var readGate: (any ReadGate)?
+    /// Make the point immutable for this long from the job start (S3 Object Lock: no one can
+    /// delete it before then); nil for an ordinary point.
+    public var immutableFor: TimeInterval?
 
     public init() {}
 }

@@ -29,7 +29,7 @@ public struct BackupRunner {
         guard !description.disks.isEmpty else { throw EngineError.noDisks(vm: domain.name) }
         let images = try description.disks.map { try ImageInfo.read(path: $0.sourcePath, format: $0.format) }
         // The session refreshes the catalog as it starts, so plan after it.
-        let session = try store.beginSession()
+        let session = try store.beginSession(retainUntil: options.immutableFor.map { started.addingTimeInterval($0) })
         let plans: [DiskPlan]
         do {
             plans = DiskPlan.make(disks: description.disks, images: images, latest: try store.latestPoint(vmUUID: uuid),
@@ -56,9 +56,12 @@ public struct BackupRunner {
                 consistency: outcome.consistency, consistencyNote: outcome.consistencyNote,
                 host: (try? connection.hostname) ?? ProcessInfo.processInfo.hostName,
                 domainXML: savedXML, nvramKey: nvramKey, nvramPath: description.nvramPath, disks: outcome.disks)
-            try session.commit(manifest)
+            let committed = try session.commit(manifest)
             outcome.afterCommit()
-            return manifest
+            if let until = committed.immutableUntil {
+                options.progress.note("point is immutable until \(until.formatted(.iso8601)); \(session.retentionRequests) retention requests extended reused packs")
+            }
+            return committed
         } catch {
             session.abort()
             if error is EngineError { throw error }

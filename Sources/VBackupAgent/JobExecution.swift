@@ -34,6 +34,7 @@ struct JobExecution {
         options.progress = job
         options.readGate = job.bandwidth
         options.isCancelled = { job.isCancelled }
+        options.immutableFor = policy?.immutableFor
         let point = try BackupRunner(connection: connection, store: store, options: options).backup(vm: record.vmUUID)
         guard let rules = policy?.retention, rules.keepsSomething else { return Outcome(point: point, pruned: []) }
         do {
@@ -55,16 +56,23 @@ struct JobExecution {
         }
     }
 
-    /// The policy's keep rules over this VM's points; protected points are never removed.
+    /// The policy's keep rules over this VM's points; protected points are never removed, nor
+    /// immutable ones before their date.
     private func prune(_ store: Store, vmUUID: String, rules: RetentionRules) throws -> [String] {
         let points = try store.listPoints(vm: vmUUID)
         let protected = try store.protectedPointIDs()
-        let candidates = points.map { RetentionCandidate(id: $0.id, createdAt: $0.createdAt, isProtected: protected.contains($0.id)) }
+        let candidates = points.map {
+            RetentionCandidate(id: $0.id, createdAt: $0.createdAt, isProtected: protected.contains($0.id), immutableUntil: $0.immutableUntil)
+        }
         let plan = try Retention.plan(candidates, rules: rules, timeZone: .current)
         var removed: [String] = []
         for entry in plan.removed {
-            try store.deletePoint(id: entry.point.id)
-            removed.append(entry.point.id)
+            do {
+                try store.deletePoint(id: entry.point.id)
+                removed.append(entry.point.id)
+            } catch is ImmutablePointError {
+                continue  // the storage's clock is behind ours: a later prune removes it
+            }
         }
         return removed
     }

@@ -3,6 +3,8 @@ import BackupEngine
 import Foundation
 import LibvirtClient
 import VBackupModel
+import VBackupPolicy
+import VBackupStore
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,19 +16,40 @@ struct BackupCommand: ParsableCommand {
     @Argument(help: "VM names or UUIDs.") var vms: [String] = []
     @Flag(help: "Back up every VM on the host.") var all = false
     @Flag(help: "Read every disk in full even where an incremental is possible.") var full = false
+    @Option(help: ArgumentHelp(
+        "Make the points immutable for this long (30d, 12h): S3 Object Lock keeps them from everyone, "
+            + "prune and gc included, until then. The store must have object lock (store init --object-lock).",
+        valueName: "duration"))
+    var immutableFor: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         if vms.isEmpty && !all { throw ValidationError("name at least one VM, or use --all") }
         if !vms.isEmpty && all { throw ValidationError("name VMs or use --all, not both") }
+        _ = try immutablePeriod()
+    }
+
+    /// `--immutable-for` in seconds, read like the policy key `immutable:`.
+    private func immutablePeriod() throws -> TimeInterval? {
+        guard let immutableFor else { return nil }
+        do {
+            return try Policy.immutablePeriod(immutableFor)
+        } catch {
+            throw ValidationError("--immutable-for: \(error.message)")
+        }
     }
 
     func run() throws {
         let connection = try LibvirtConnection(uri: global.connect)
         let store = try global.openStore(createDefault: true)
+        let immutablePeriod = try immutablePeriod()
+        if immutablePeriod != nil && !store.canKeepImmutablePoints {
+            throw StoreError.noObjectLock(store.adapter.location)
+        }
         let names = all ? try Discovery(connection: connection).domainNames() : vms
         var options = BackupOptions()
         options.forceFull = full
+        options.immutableFor = immutablePeriod
         options.progress = json ? SilentProgress() : TerminalProgress()
         options.isCancelled = { Interruption.isRequested }
         let runner = BackupRunner(connection: connection, store: store, options: options)
@@ -54,6 +77,7 @@ struct BackupCommand: ParsableCommand {
             print("  \(disk.target): \(disk.mode.rawValue)\(reason); read \(Human.bytes(disk.bytesRead)) at \(Human.rate(disk.bytesRead, seconds: seconds)), stored \(Human.bytes(disk.bytesStored)) new (\(disk.chunksNew) new chunks, \(disk.chunksReused) reused)")
         }
         if let note = point.consistencyNote { print("  consistency: \(note)") }
+        if let until = point.immutableUntil { print("  immutable until \(Human.date(until)) (S3 Object Lock)") }
     }
 }
 

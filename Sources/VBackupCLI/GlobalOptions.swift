@@ -83,7 +83,12 @@ struct GlobalOptions: ParsableArguments {
 
 /// Maps a store path or URL to its storage adapter.
 enum StoreURL {
-    static func adapter(for location: String, create: Bool) throws -> any StorageAdapter {
+    /// `objectLock`: create the location with object lock (immutable points); only object
+    /// storage has it.
+    static func adapter(for location: String, create: Bool, objectLock: Bool = false) throws -> any StorageAdapter {
+        if objectLock && !location.hasPrefix("s3://") {
+            throw ValidationError("--object-lock needs an s3:// store: a local directory cannot retain objects")
+        }
         if location.hasPrefix("file://") {
             return try LocalStorageAdapter(root: URL(fileURLWithPath: String(location.dropFirst("file://".count))), create: create)
         }

@@ -29,6 +29,8 @@ struct PointSummary: Encodable {
     var logicalSize: UInt64
     var bytesRead: UInt64
     var bytesStored: UInt64
+    /// Immutable points: until when the storage's object lock retains the point.
+    var immutableUntil: Date?
     var disks: [Disk]
 
     init(_ point: PointManifest) {
@@ -43,6 +45,7 @@ struct PointSummary: Encodable {
         logicalSize = point.logicalSize
         bytesRead = point.bytesRead
         bytesStored = point.bytesStored
+        immutableUntil = point.immutableUntil
         disks = point.disks.map {
             Disk(target: $0.target, mode: $0.mode.rawValue, fullReason: $0.fullReason, checkpoint: $0.checkpoint,
                  basePoint: $0.basePoint, virtualSize: $0.virtualSize, bytesRead: $0.bytesRead,

@@ -3,11 +3,12 @@ import Foundation
 import VBackupModel
 
 /// `vbackup points [VM]` lists points (the default subcommand); `protect` and `unprotect`
-/// manage protection marks (`PointsProtectCommand.swift`).
+/// manage protection marks (`PointsProtectCommand.swift`); `forget` removes a point
+/// (`PointsForgetCommand.swift`).
 struct PointsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "points", abstract: "List restore points; protect them from prune.",
-        subcommands: [List.self, Protect.self, Unprotect.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Protect.self, Unprotect.self, Forget.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,10 +37,18 @@ struct PointsCommand: ParsableCommand {
                 let modes = point.disks.map { "\($0.target):\($0.mode.rawValue)" }.joined(separator: ",")
                 return [point.id, point.vmName, Human.date(point.createdAt), modes, point.consistency.rawValue,
                         Human.bytes(point.logicalSize), Human.bytes(point.bytesRead), Human.bytes(point.bytesStored),
-                        protected.contains(point.id) ? "yes" : "", damaged.contains(point.id) ? "DAMAGED" : "",
+                        protected.contains(point.id) ? "yes" : "", Self.immutability(point), damaged.contains(point.id) ? "DAMAGED" : "",
                         drills[point.id]?.text ?? ""]
             }
-            print(Human.table(["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW", "PROTECTED", "VERIFY", "DRILL"], rows))
+            print(Human.table(
+                ["ID", "VM", "TIME", "DISKS", "CONSISTENCY", "SIZE", "READ", "NEW", "PROTECTED", "IMMUTABLE", "VERIFY", "DRILL"], rows))
+        }
+
+        /// "until <date>" while the object lock holds the point, "expired" after.
+        private static func immutability(_ point: PointManifest) -> String {
+            guard let until = point.immutableUntil else { return "" }
+            return point.isImmutable() ? "until \(Human.date(until))" : "expired"
+        }
         }
     }
 }

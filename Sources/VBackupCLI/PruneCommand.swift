@@ -12,7 +12,8 @@ struct PruneCommand: ParsableCommand {
             Each VM is pruned on its own. Rules run in the order last, hourly, daily, weekly (ISO weeks), \
             monthly, yearly; each keeps the newest point of each of its periods (in the local time zone, \
             $TZ) that no earlier rule covered, until it has kept its count. Protected points are never \
-            removed and fill no slot. Flags override the policy file's rules one by one. Only point \
+            removed and fill no slot. Immutable points (backup --immutable-for) count toward the rules; \
+            one they would remove is kept until its date. Flags override the policy file's rules one by one. Only point \
             metadata is removed, oldest first; the space of chunks no point uses returns with GC.
             """)
 
@@ -74,6 +75,8 @@ struct PruneCommand: ParsableCommand {
                 result.removed.insert(PruneReport.Point(entry), at: 0)
             } catch is ProtectedPointError {
                 result.protected.append(PruneReport.Point(entry))
+            } catch let refused as ImmutablePointError {
+                result.immutable.append(PruneReport.Point(entry, immutableUntil: refused.until))
             } catch {
                 return error
             }
@@ -95,7 +98,9 @@ struct PruneTarget {
     var points: [PointManifest]
 
     func candidates(protected: Set<String>) -> [RetentionCandidate] {
-        points.map { RetentionCandidate(id: $0.id, createdAt: $0.createdAt, isProtected: protected.contains($0.id)) }
+        points.map {
+            RetentionCandidate(id: $0.id, createdAt: $0.createdAt, isProtected: protected.contains($0.id), immutableUntil: $0.immutableUntil)
+        }
     }
 }
 

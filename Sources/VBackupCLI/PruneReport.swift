@@ -9,11 +9,13 @@ import VBackupPolicy
 ///  "vms": [{"vm": "web1", "vmUUID": "…",
 ///           "kept": [{"id": "…", "createdAt": "…", "rules": ["last"]}],
 ///           "removed": [{"id": "…", "createdAt": "…"}],
-///           "protected": [{"id": "…", "createdAt": "…"}]}],
+///           "protected": [{"id": "…", "createdAt": "…"}],
+///           "immutable": [{"id": "…", "createdAt": "…", "immutableUntil": "…"}]}],
 ///  "removedCount": 1}
 /// ```
 ///
-/// Lists are newest first. `rules` names the rule that kept the point (one today; a list so it
+/// Lists are newest first. `immutable` lists the points no rule keeps that stay because the
+/// storage's object lock retains them until `immutableUntil`. `rules` names the rule that kept the point (one today; a list so it
 /// can grow). `removedCount` counts the `removed` entries: points removed, or to be removed in
 /// a dry run.
 struct PruneReport: Encodable {
@@ -21,11 +23,19 @@ struct PruneReport: Encodable {
         var id: String
         var createdAt: Date
         var rules: [String]?
+        var immutableUntil: Date?
 
         init(_ entry: RetentionPlan.Entry) {
             id = entry.point.id
             createdAt = entry.point.createdAt
             if case .keep(let rule) = entry.decision { rules = [rule.rawValue] }
+            if case .immutable(let until) = entry.decision { immutableUntil = until }
+        }
+
+        /// A point the plan would remove that the storage refused to let go.
+        init(_ entry: RetentionPlan.Entry, immutableUntil: Date?) {
+            self.init(entry)
+            self.immutableUntil = immutableUntil ?? entry.point.immutableUntil
         }
     }
 
@@ -35,11 +45,12 @@ struct PruneReport: Encodable {
         var kept: [Point]
         var removed: [Point]
         var protected: [Point]
+        var immutable: [Point]
         /// Why each point got its decision, for the table.
         fileprivate var reasons: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
-            case vm, vmUUID, kept, removed, protected
+            case vm, vmUUID, kept, removed, protected, immutable
         }
 
         init(group: PruneTarget, plan: RetentionPlan) {
@@ -48,6 +59,7 @@ struct PruneReport: Encodable {
             kept = plan.kept.map(Point.init)
             removed = plan.removed.map(Point.init)
             protected = plan.protected.map(Point.init)
+            immutable = plan.immutable.map(Point.init)
             for entry in plan.entries { reasons[entry.point.id] = Self.reason(entry.decision) }
         }
 
@@ -57,6 +69,7 @@ struct PruneReport: Encodable {
             case .remove(let rule?): return "\(rule.key): a newer point covers its \(rule.period)"
             case .remove(nil): return "beyond every keep rule"
             case .protected: return "protected"
+            case .immutable(let until): return "kept: immutable until \(Human.date(until))"
             }
         }
     }
@@ -86,14 +99,16 @@ struct PruneReport: Encodable {
     func table() -> String {
         var rows: [[String]] = []
         for vm in vms {
-            let all = [(vm.kept, "KEEP"), (vm.removed, "REMOVE"), (vm.protected, "PROTECTED")]
+            let all = [(vm.kept, "KEEP"), (vm.removed, "REMOVE"), (vm.protected, "PROTECTED"), (vm.immutable, "IMMUTABLE")]
                 .flatMap { list, action in list.map { ($0, action) } }
                 .sorted { ($0.0.createdAt, $0.0.id) > ($1.0.createdAt, $1.0.id) }
             for (point, action) in all {
-                rows.append([point.id, vm.vm, Human.date(point.createdAt), action, vm.reasons[point.id] ?? ""])
+                let reason = action == "IMMUTABLE"
+                    ? "kept: immutable" + (point.immutableUntil.map { " until \(Human.date($0))" } ?? "") : vm.reasons[point.id] ?? ""
+                rows.append([point.id, vm.vm, Human.date(point.createdAt), action, reason])
             }
         }
-        let total = vms.reduce(0) { $0 + $1.kept.count + $1.removed.count + $1.protected.count }
+        let total = vms.reduce(0) { $0 + $1.kept.count + $1.removed.count + $1.protected.count + $1.immutable.count }
         let verb = dryRun ? "dry run: would remove" : "removed"
         let summary = "\(verb) \(removedCount) of \(total) points (\(vms.count) VMs; \(rules.summary))"
         return rows.isEmpty ? summary : Human.table(["ID", "VM", "TIME", "ACTION", "REASON"], rows) + "\n" + summary

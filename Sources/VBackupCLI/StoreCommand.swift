@@ -26,6 +26,8 @@ struct StoreCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Encrypt the store, or not.", valueName: "aes-256-gcm|none")) var encryption: Encryption
         @Option(help: "Chunk size in KiB (a power of two, 64 to 16384).") var chunkSize = 256
+        @Flag(help: "Create the S3 bucket with Object Lock, so points can be made immutable (backup --immutable-for).")
+        var objectLock = false
 
         func validate() throws {
             guard (64...16384).contains(chunkSize), chunkSize & (chunkSize - 1) == 0 else {
@@ -38,12 +40,13 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             let (location, _) = try global.storeLocation()
-            let adapter = try StoreURL.adapter(for: location, create: true)
+            let adapter = try StoreURL.adapter(for: location, create: true, objectLock: objectLock)
             let setup = try encryption == .none ? nil : EncryptionSetup(
                 passphrase: Passphrase.read(file: global.passphraseFile, prompt: "New passphrase for the store: ", confirm: true),
                 keyFile: global.keyFileURL)
             let store = try Store.create(
                 adapter: adapter, cacheDirectory: global.cacheDirectory, chunkSize: chunkSize * 1024, encryption: setup)
+            if objectLock { print("object lock: on; points can be made immutable (vbackup backup --immutable-for 30d)") }
             guard let setup else { return print("created store \(store.config.id) at \(adapter.location) (not encrypted)") }
             print("created encrypted store \(store.config.id) at \(adapter.location) (aes-256-gcm)")
             if let keyFile = setup.keyFile {

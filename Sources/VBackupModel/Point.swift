@@ -33,11 +33,15 @@ public struct PointManifest: Codable, Hashable, Sendable {
     public var nvramKey: String?
     public var nvramPath: String?
     public var disks: [PointDisk]
+    /// Written with S3 Object Lock: until this date no one, not even an operator holding the
+    /// store's credentials, can delete or shorten the point's objects (and the packs it needs
+    /// are retained at least as long). Nil for an ordinary point; older manifests lack it.
+    public var immutableUntil: Date?
 
     public init(
         id: String, vmName: String, vmUUID: String, createdAt: Date, finishedAt: Date,
         consistency: Consistency, consistencyNote: String?, host: String, domainXML: String,
-        nvramKey: String?, nvramPath: String?, disks: [PointDisk]
+        nvramKey: String?, nvramPath: String?, disks: [PointDisk], immutableUntil: Date? = nil
     ) {
         self.version = Self.formatVersion
         self.id = id
@@ -52,6 +56,12 @@ public struct PointManifest: Codable, Hashable, Sendable {
         self.nvramKey = nvramKey
         self.nvramPath = nvramPath
         self.disks = disks
+        self.immutableUntil = immutableUntil
+    }
+
+    /// Whether the point's storage still refuses to delete it at `date`.
+    public func isImmutable(at date: Date = Date()) -> Bool {
+        immutableUntil.map { $0 > date } ?? false
     }
 
     public var logicalSize: UInt64 { disks.reduce(0) { $0 + $1.virtualSize } }

@@ -36,6 +36,8 @@ public struct Policy: Hashable, Sendable {
     public var throttle: Throttle
     /// When and how the agent drills the policy's VMs; nil: never.
     public var drill: DrillPolicy?
+    /// How long each point its jobs write is immutable (S3 Object Lock); nil: ordinary points.
+    public var immutableFor: TimeInterval?
     /// The file the policy was read from ("" when built in code).
     public var file: String
     /// The line of `name:` in `file`, for errors that point at the policy as a whole.

@@ -12,6 +12,9 @@ extension PolicyReport {
         lines.append("  retention: \(retention.summary)")
         lines.append("  store: " + (store ?? "the agent's default store"))
         lines.append("  encryption: " + Self.encryptionText[encryption, default: encryption])
+        if let immutableSeconds {
+            lines.append("  immutable: each point for \(Units.describe(duration: immutableSeconds)) (S3 Object Lock; prune and gc cannot remove it sooner)")
+        }
         return lines + throttleLines + drillLines
     }
 

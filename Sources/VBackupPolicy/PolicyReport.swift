@@ -108,6 +108,8 @@ public struct PolicyReport: Encodable, Sendable {
     /// Null = the agent's default store.
     public var store: String?
     public var encryption: String
+    /// Absent: ordinary points; else each point is immutable (object lock) for this long.
+    public var immutableSeconds: TimeInterval?
     public var throttle: ThrottleEntry
     /// Absent: the agent never drills this policy's VMs.
     public var drill: DrillEntry?
@@ -131,6 +133,7 @@ public struct PolicyReport: Encodable, Sendable {
         retention = policy.retention
         store = policy.store
         encryption = policy.encryption.rawValue
+        immutableSeconds = policy.immutableFor
         throttle = ThrottleEntry(policy.throttle)
         drill = policy.drill.map { DrillEntry($0, now: now, fireCount: fireCount) }
     }

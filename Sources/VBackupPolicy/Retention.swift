@@ -1,15 +1,18 @@
 import Foundation
 
-/// A point as retention sees it: nothing but its identity, time and protection.
+/// A point as retention sees it: nothing but its identity, time, protection and immutability.
 public struct RetentionCandidate: Hashable, Sendable {
     public var id: String
     public var createdAt: Date
     public var isProtected: Bool
+    /// Until when the storage's object lock keeps the point (an immutable point); nil if never.
+    public var immutableUntil: Date?
 
-    public init(id: String, createdAt: Date, isProtected: Bool = false) {
+    public init(id: String, createdAt: Date, isProtected: Bool = false, immutableUntil: Date? = nil) {
         self.id = id
         self.createdAt = createdAt
         self.isProtected = isProtected
+        self.immutableUntil = immutableUntil
     }
 }
 
@@ -22,6 +25,8 @@ public enum RetentionDecision: Hashable, Sendable {
     case remove(supersededBy: RetentionRule?)
     /// Protected: never removed, and it takes no rule's slot.
     case protected
+    /// No rule keeps it, but it is immutable (object lock) until this date: kept until then.
+    case immutable(until: Date)
 
     public var removes: Bool {
         if case .remove = self { return true }
@@ -41,6 +46,7 @@ public struct RetentionPlan: Hashable, Sendable {
     public var kept: [Entry] { entries.filter { if case .keep = $0.decision { return true } else { return false } } }
     public var removed: [Entry] { entries.filter(\.decision.removes) }
     public var protected: [Entry] { entries.filter { $0.decision == .protected } }
+    public var immutable: [Entry] { entries.filter { if case .immutable = $0.decision { return true } else { return false } } }
 
     public func decision(for id: String) -> RetentionDecision? {
         entries.first { $0.point.id == id }?.decision
@@ -69,9 +75,13 @@ public enum RetentionError: Error, Equatable, CustomStringConvertible {
 /// period it kept for removal. Protected points are never removed and fill no period. Points no
 /// rule reached are removed. Periods are calendar hours, days, ISO 8601 weeks, months and years
 /// in `timeZone`; `last` counts points.
+///
+/// Immutable points (still under object lock at `now`) count toward the rules like any other
+/// point: the rules decide as usual, and one they would remove is kept as `.immutable` until
+/// its date. So a store keeps the union of what the rules and the lock ask for, not their sum.
 public enum Retention {
     public static func plan(
-        _ points: [RetentionCandidate], rules: RetentionRules, timeZone: TimeZone
+        _ points: [RetentionCandidate], rules: RetentionRules, timeZone: TimeZone, now: Date = Date()
     ) throws -> RetentionPlan {
         try rules.validate()
         guard rules.keepsSomething else { throw RetentionError.noKeepOptions }
@@ -83,7 +93,8 @@ public enum Retention {
             select(rule, count: count, in: newestFirst, period: { periods.key(rule, $0) }, decisions: &decisions)
         }
         return RetentionPlan(entries: newestFirst.map { point in
-            let decision = point.isProtected ? .protected : decisions[point.id] ?? .remove(supersededBy: nil)
+            var decision = point.isProtected ? .protected : decisions[point.id] ?? .remove(supersededBy: nil)
+            if decision.removes, let until = point.immutableUntil, until > now { decision = .immutable(until: until) }
             return RetentionPlan.Entry(point: point, decision: decision)
         })
     }

@@ -72,6 +72,15 @@ final class Catalog: Sendable {
                 table.column("reason", .text).notNull()
             }
         }
+        // v3: the retention date known for packs in an object-locked store (a lower bound: the
+        // storage never shortens one), so backups extend a pack only when it would run out
+        // before their point, and GC leaves retained packs alone without asking storage.
+        migrator.registerMigration("v3") { db in
+            try db.create(table: "packRetention", options: [.withoutRowID]) { table in
+                table.primaryKey("pack", .text)
+                table.column("until", .double).notNull()
+            }
+        }
         return migrator
     }
 

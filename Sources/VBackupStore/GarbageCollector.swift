@@ -23,6 +23,13 @@ public struct GCReport: Codable, Sendable {
     public var packsRepacked = 0
     public var bytesRepacked = 0
     public var deadSessionsCleared = 0
+    /// Packs and point objects GC would delete but the storage's object lock still retains
+    /// (immutable points): left for a later run. `retainedUntil` is the latest of their dates,
+    /// when the storage told it.
+    public var packsRetained = 0
+    public var bytesRetained = 0
+    public var objectsRetained = 0
+    public var retainedUntil: Date?
     public var seconds = 0.0
 }
 
@@ -70,6 +77,14 @@ public struct GCReport: Codable, Sendable {
 /// This is the grace-window idea of Proxmox Backup Server's GC and the two-phase deletion of
 /// kopia, with the window bounded by the sessions that could have missed the condemnation
 /// instead of by a fixed 24 hours: with no backup running, one GC run frees space at once.
+///
+/// ## Object lock
+///
+/// In a store with object lock, a pack or point object may be retained (immutable points).
+/// GC never fails because of that: it neither condemns nor repacks a pack it knows retained
+/// (`RetentionProbe`: this host's catalog, else one request), checks again before a sweep drops
+/// a pack from the index, and leaves whatever the storage still refuses to delete for a later
+/// run, reporting it (`packsRetained`, `objectsRetained`, `retainedUntil`).
 struct GarbageCollector {
     /// A partly used pack is rewritten once this share of its bytes is dead (borg compacts at
     /// 10 %, restic tolerates 5 % of the whole repository): a quarter keeps rewrite traffic low
@@ -90,13 +105,15 @@ struct GarbageCollector {
             throw StoreError.unreadableObjects(problems.sorted(by: { $0.key < $1.key }).map { "\($0.key) is unreadable: \($0.value)" })
         }
         var report = GCReport(dryRun: dryRun)
+        let probe = RetentionProbe(store: store)
+        var retained = RetainedSet()
         var live = LiveSet()
         try store.markPoints(into: &live, progress: progress)
         var sizes = try store.listPacks()
         let (records, unreadableRecords) = try store.condemnedRecords()
         var pending: Set<String> = [], pendingObjects: Set<String> = []
         for record in records {
-            let finished = dryRun ? false : try sweep(record, live: &live, sizes: &sizes, report: &report)
+            let finished = dryRun ? false : try sweep(record, live: &live, sizes: &sizes, report: &report, probe: probe, retained: &retained)
             if !finished {
                 pending.formUnion(record.packs)
                 pendingObjects.formUnion(record.objects)
@@ -110,7 +127,13 @@ struct GarbageCollector {
         var (dead, partly) = try deadPacks(live: live, sizes: sizes, excluding: pending)
         report.partlyUsedPacks = partly.count
         report.unusedBytesInPartlyUsedPacks = partly.reduce(0) { $0 + $1.deadBytes }
-        let toRepack = partly.filter { $0.deadBytes * 100 >= (sizes[$0.pack] ?? 0) * Self.repackPercent }
+        var toRepack = partly.filter { $0.deadBytes * 100 >= (sizes[$0.pack] ?? 0) * Self.repackPercent }
+        // Retained packs can be neither deleted nor usefully rewritten yet.
+        let (free, kept) = try probe.partition(dead)
+        dead = free
+        for (pack, until) in kept { retained.add(pack: pack, until: until, size: sizes[pack]) }
+        let repackable = try probe.partition(toRepack.map(\.pack)).free
+        toRepack = toRepack.filter { repackable.contains($0.pack) }
         let orphans = try orphanObjects(live: live).subtracting(pendingObjects)
         if dryRun {
             report.packsDeleted = dead.count + toRepack.count
@@ -132,7 +155,7 @@ struct GarbageCollector {
             try store.put(record)
             try repacked.index(into: store)
             sizes.merge(repacked.newPacks) { $1 }
-            _ = try sweep(record, live: &live, sizes: &sizes, report: &report)
+            _ = try sweep(record, live: &live, sizes: &sizes, report: &report, probe: probe, retained: &retained)
         }
         if !dryRun {
             // Damage marks of points that no longer exist (pruned) say nothing anymore.
@@ -142,6 +165,7 @@ struct GarbageCollector {
             for key in deadSessions { try store.io(key) { try store.adapter.delete(key) } }
             report.deadSessionsCleared = deadSessions.count
         }
+        retained.summarize(into: &report)
         report.points = live.manifests.count
         report.liveChunks = live.chunks.count
         report.packs = sizes.count
@@ -197,7 +221,12 @@ struct GarbageCollector {
     }
 
     /// Finishes a record if every session it waits for has ended; returns whether it did.
-    private func sweep(_ record: CondemnedRecord, live: inout LiveSet, sizes: inout [String: Int], report: inout GCReport) throws -> Bool {
+    /// Packs and objects the storage still retains stay (counted in `retained`); the record
+    /// goes anyway, and a later run condemns them again.
+    private func sweep(
+        _ record: CondemnedRecord, live: inout LiveSet, sizes: inout [String: Int], report: inout GCReport,
+        probe: RetentionProbe, retained: inout RetainedSet
+    ) throws -> Bool {
         let sessions = try store.sessionLeases().alive
         var record = record
         if record.waitFor == nil {
@@ -217,21 +246,59 @@ struct GarbageCollector {
         // Whatever those sessions committed is visible now.
         try store.refresh()
         try store.markPoints(into: &live, progress: progress)
-        let packs = try deletable(record.packs, live: live, stored: sizes)
+        // A retained pack stays indexed: it is still there, and its fragment may be retained too.
+        let (unretained, kept) = try probe.partition(try deletable(record.packs, live: live, stored: sizes))
+        for (pack, until) in kept { retained.add(pack: pack, until: until, size: sizes[pack]) }
+        let stillIndexed = try store.dropFromIndex(packs: unretained)
+        for pack in stillIndexed { retained.add(pack: pack, until: nil, size: sizes[pack]) }
+        let packs = unretained.subtracting(stillIndexed)
         let objects = record.objects.filter { !live.pointPrefixes.contains(LiveSet.pointPrefix(of: $0)) }
-        try store.dropFromIndex(packs: packs)
         progress.phase("deleting packs", total: packs.count)
+        var deleted: [String] = []
         for pack in packs.sorted() {
-            let key = StoreFormat.packKey(pack)
-            try store.io(key) { try store.adapter.delete(key) }
-            report.packsDeleted += 1
-            report.bytesFreed += sizes.removeValue(forKey: pack) ?? 0
+            if let refused = try store.deleteUnlessRetained(StoreFormat.packKey(pack)) {
+                retained.add(pack: pack, until: refused.until, size: sizes[pack])
+            } else {
+                deleted.append(pack)
+                report.packsDeleted += 1
+                report.bytesFreed += sizes.removeValue(forKey: pack) ?? 0
+            }
             progress.advanced(by: 1)
         }
-        for key in objects { try store.io(key) { try store.adapter.delete(key) } }
-        report.objectsDeleted += objects.count
+        try store.catalog.forgetRetention(packs: deleted)
+        for key in objects {
+            if let refused = try store.deleteUnlessRetained(key) { retained.add(object: refused) } else { report.objectsDeleted += 1 }
+        }
         try store.io(record.key) { try store.adapter.delete(record.key) }
         return true
+    }
+}
+
+/// What GC left because the storage retains it, each counted once however often it was met.
+struct RetainedSet {
+    private var packs: [String: Date?] = [:]
+    private var sizes: [String: Int] = [:]
+    private var objects: [String: Date?] = [:]
+
+    mutating func add(pack: String, until: Date?, size: Int?) {
+        packs[pack] = Self.later(packs[pack] ?? nil, until)
+        sizes[pack] = size ?? sizes[pack] ?? 0
+    }
+
+    mutating func add(object: RetainedObject) {
+        objects[object.key] = Self.later(objects[object.key] ?? nil, object.until)
+    }
+
+    func summarize(into report: inout GCReport) {
+        report.packsRetained = packs.count
+        report.bytesRetained = sizes.values.reduce(0, +)
+        report.objectsRetained = objects.count
+        report.retainedUntil = (Array(packs.values) + Array(objects.values)).compactMap { $0 }.max()
+    }
+
+    private static func later(_ a: Date?, _ b: Date?) -> Date? {
+        guard let a, let b else { return a ?? b }
+        return max(a, b)
     }
 }
 

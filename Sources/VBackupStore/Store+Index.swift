@@ -4,27 +4,37 @@ import Foundation
 /// the pieces write sessions, GC, repack and verify's repair share.
 extension Store {
     /// Writes an index fragment naming `locations` (sealed in an encrypted store, named by
-    /// the SHA-256 of its stored bytes), then lets the catalog offer those chunks.
-    func putFragment(_ locations: [ChunkLocation]) throws {
+    /// the SHA-256 of its stored bytes), then lets the catalog offer those chunks. An immutable
+    /// point's session retains its fragment as long as its packs (`retainUntil`).
+    func putFragment(_ locations: [ChunkLocation], retainUntil: Date? = nil) throws {
         guard !locations.isEmpty else { return }
         let data = sealed(IndexFragment(locations: locations).serialized(), kind: .indexFragment)
         let key = StoreFormat.fragmentKey(Digests.hex(of: data))
-        try io(key) { try adapter.put(key, data: data) }
+        try put(key, data: data, retainUntil: retainUntil)
         try catalog.ingest(fragment: key, locations: locations)
     }
 
     /// Rewrites the index fragments that name `packs` without them (replacement first, then the
     /// old fragment is deleted), so no host's catalog offers chunks from those packs again.
-    func dropFromIndex(packs: Set<String>) throws {
-        guard !packs.isEmpty else { return }
+    ///
+    /// Returns the packs still indexed because the storage retains a fragment naming them
+    /// (object lock; see `Store+ObjectLock` for why that should not happen): they must not be
+    /// deleted. Such a fragment stays and is re-ingested at the next refresh.
+    @discardableResult
+    func dropFromIndex(packs: Set<String>) throws -> Set<String> {
+        guard !packs.isEmpty else { return [] }
         let fragments = try catalog.fragments(naming: packs)
+        var stillIndexed: Set<String> = []
         for key in fragments.sorted() {
             let data = try io(key) { try adapter.get(key) }
             let fragment = try io(key) { try IndexFragment(serialized: opened(data, kind: .indexFragment)) }
             try putFragment(fragment.locations.filter { !packs.contains($0.pack) })
-            try io(key) { try adapter.delete(key) }
+            if try deleteUnlessRetained(key) != nil {
+                stillIndexed.formUnion(fragment.locations.map(\.pack).filter(packs.contains))
+            }
         }
         try catalog.forget(fragments: fragments, packs: packs)
+        return stillIndexed
     }
 
     /// Every stored pack and its size.

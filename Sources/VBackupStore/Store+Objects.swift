@@ -18,10 +18,18 @@ extension Store {
         try cipher.open(stored, kind: kind)
     }
 
-    /// Seals and puts an object; errors as `StoreError`.
-    func putSealed(_ key: String, _ plaintext: Data, kind: ObjectKind) throws {
-        let data = sealed(plaintext, kind: kind)
-        try io(key) { try adapter.put(key, data: data) }
+    /// Seals and puts an object (under object lock until `retainUntil` when given); errors as
+    /// `StoreError`.
+    func putSealed(_ key: String, _ plaintext: Data, kind: ObjectKind, retainUntil: Date? = nil) throws {
+        try put(key, data: sealed(plaintext, kind: kind), retainUntil: retainUntil)
+    }
+
+    /// Puts stored bytes, under object lock until `retainUntil` when given (the storage must
+    /// retain: `Store.beginSession(retainUntil:)` checked it).
+    func put(_ key: String, data: Data, retainUntil: Date?) throws {
+        guard let retainUntil else { return try io(key) { try adapter.put(key, data: data) } }
+        guard let retaining = retainingAdapter else { throw StoreError.noObjectLock(adapter.location) }
+        try io(key) { try retaining.put(key, data: data, retainUntil: retainUntil) }
     }
 
     /// Gets and opens an object. Adapter errors pass through as `StorageError`, so callers can

@@ -10,21 +10,30 @@ import VBackupModel
 /// before deleting. Object stores offer no compare-and-delete, so a mark set by another host in
 /// the instant between that check and the delete can lose the race; prune runs re-check each
 /// point just before deleting it, which narrows that window to one request.
+///
+/// An immutable point (`PointManifest.immutableUntil`, written under object lock) cannot be
+/// deleted before its date by anyone; `deletePoint` refuses it up front rather than letting
+/// the storage refuse halfway.
 extension Store {
     /// Removes a point: its manifest first (the commit record, so the point disappears at once),
     /// then its other objects under `points/<vm>/<point>/` (disk indexes, NVRAM), then its
     /// catalog row. A crash in between leaves objects no manifest names: garbage for GC, never a
-    /// partial point. Throws `StoreError.pointNotFound` for an unknown id and
-    /// `ProtectedPointError` for a protected point.
+    /// partial point. Throws `StoreError.pointNotFound` for an unknown id,
+    /// `ProtectedPointError` for a protected point and `ImmutablePointError` for a point still
+    /// under object lock (also when the storage's clock says so before ours does). An object
+    /// of the point that the storage still retains after the manifest went is left for GC.
     public func deletePoint(id: String) throws {
         let manifest = try point(id: id)
+        if let until = manifest.immutableUntil, manifest.isImmutable() { throw ImmutablePointError(pointID: id, until: until) }
         if try isProtected(pointID: id) { throw ProtectedPointError(pointID: id) }
         let manifestKey = StoreFormat.manifestKey(vmUUID: manifest.vmUUID, pointID: manifest.id)
-        try io(manifestKey) { try adapter.delete(manifestKey) }
+        if let refused = try deleteUnlessRetained(manifestKey) {
+            throw ImmutablePointError(pointID: id, until: refused.until ?? manifest.immutableUntil)
+        }
         let prefix = StoreFormat.pointPrefix(vmUUID: manifest.vmUUID, pointID: manifest.id)
         let leftovers = try io(prefix) { try adapter.list(prefix: prefix) }
         for object in leftovers.sorted(by: { $0.key < $1.key }) {
-            try io(object.key) { try adapter.delete(object.key) }
+            _ = try deleteUnlessRetained(object.key)
         }
         try catalog.deletePoints(keys: [manifestKey])
     }
@@ -72,6 +81,23 @@ public struct ProtectedPointError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         "restore point \(pointID) is protected (vbackup points unprotect \(pointID) to allow deleting it)"
+    }
+}
+
+/// Deleting a point that is still immutable (under the storage's object lock) was refused.
+public struct ImmutablePointError: Error, Equatable, CustomStringConvertible {
+    public var pointID: String
+    /// When the storage lets it go; nil when it did not say.
+    public var until: Date?
+
+    public init(pointID: String, until: Date?) {
+        self.pointID = pointID
+        self.until = until
+    }
+
+    public var description: String {
+        let date = until.map { " until " + $0.formatted(.iso8601) } ?? ""
+        return "restore point \(pointID) is immutable\(date) (S3 Object Lock): no one can delete it before then"
     }
 }
 

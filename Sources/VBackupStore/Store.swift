@@ -107,9 +107,18 @@ public final class Store: @unchecked Sendable {
         return stamp + "-" + String(repeating: "0", count: 6 - random.count) + random
     }
 
-    /// Starts a write session (registering it with every host that shares the store).
-    public func beginSession() throws -> WriteSession {
-        try WriteSession(store: self)
+    /// Starts a write session (registering it with every host that shares the store). With
+    /// `retainUntil`, the session writes an immutable point: the storage must have object lock
+    /// (else `StoreError.noObjectLock`, before anything is written), and no one can delete the
+    /// point or the packs it needs before that date.
+    public func beginSession(retainUntil: Date? = nil) throws -> WriteSession {
+        try beginSession(retainUntil: retainUntil, slack: .standard)
+    }
+
+    /// `beginSession(retainUntil:)` with the packs' retention slack chosen (tests use a short one).
+    func beginSession(retainUntil: Date?, slack: RetentionSlack) throws -> WriteSession {
+        let retention = try retainUntil.map { try SessionRetention(store: self, pointUntil: $0, slack: slack) }
+        return try WriteSession(store: self, retention: retention)
     }
 
     /// Runs an adapter call on `key`, mapping its errors (and format errors) to `StoreError`.

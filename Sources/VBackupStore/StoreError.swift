@@ -19,6 +19,10 @@ public enum StoreError: Error, CustomStringConvertible {
     case locked(String)
     /// Objects the operation cannot do without are unreadable; verify repairs what it can.
     case unreadableObjects([String])
+    /// An immutable point was asked of a store whose storage cannot retain objects.
+    case noObjectLock(String)
+    /// A retention date that cannot be used (already past).
+    case invalidRetention(String)
 
     public var description: String {
         switch self {
@@ -37,6 +41,10 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unreadableObjects(let problems):
             let more = problems.count > 3 ? " (and \(problems.count - 3) more)" : ""
             return problems.prefix(3).joined(separator: "; ") + more + "; run vbackup verify"
+        case .noObjectLock(let location):
+            return "store \(location) cannot keep immutable points: its storage has no object lock"
+                + " (create an s3:// store with vbackup store init --object-lock)"
+        case .invalidRetention(let why): return why
         }
     }
 }

@@ -12,11 +12,17 @@ import VBackupModel
 /// A session holds a lease under `sessions/` from its start until it commits or aborts, and
 /// never reuses a chunk from a pack that a garbage collector has condemned (see
 /// `GarbageCollector` for the protocol).
+///
+/// A session with a retention date writes an immutable point: every object it writes is put
+/// under object lock, and the packs it deduplicated against are extended at commit, before
+/// the manifest (`SessionRetention`, `Store+ObjectLock`).
 public final class WriteSession: @unchecked Sendable {
     private let store: Store
     private let lease: HeldLease
     /// Packs condemned by GC when the session started: their chunks count as absent.
     private let condemned: Set<String>
+    /// Object lock for an immutable point; nil for an ordinary one.
+    private let retention: SessionRetention?
     private let condition = NSCondition()
     // All below guarded by `condition`.
     private var pack: PackWriter
@@ -34,8 +40,9 @@ public final class WriteSession: @unchecked Sendable {
     /// Registers the session, then reads GC's condemned packs, then refreshes the catalog: in
     /// that order, so that whatever GC condemned before this session could see is known here,
     /// and whatever it condemns later waits for this session to end.
-    init(store: Store) throws {
+    init(store: Store, retention: SessionRetention? = nil) throws {
         self.store = store
+        self.retention = retention
         lease = try store.registerSession()
         do {
             condemned = try store.condemnedPacks()
@@ -48,6 +55,13 @@ public final class WriteSession: @unchecked Sendable {
     }
 
     deinit { lease.release() }
+
+    /// Retention requests (object-lock extensions of reused packs) the session made so far;
+    /// the final count once it has committed.
+    public var retentionRequests: Int { retention?.requestCount ?? 0 }
+
+    /// The date until which this session's point is immutable; nil for an ordinary point.
+    public var immutableUntil: Date? { retention?.pointUntil }
 
     /// Whether the chunk can be referenced by this session's point without storing it again:
     /// this session stored it, or the store has it in a pack that no GC has condemned.
@@ -84,7 +98,8 @@ public final class WriteSession: @unchecked Sendable {
         try StoreFormat.validateName(target)
         let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: target + ".didx")
         let data = store.sealed(index.serialized(), kind: .diskIndex)
-        try store.io(key) { try store.adapter.put(key, data: data) }
+        try retention?.reference(index, store: store)
+        try store.put(key, data: data, retainUntil: retention?.pointUntil)
         return (key, Digests.hex(of: data))
     }
 
@@ -92,12 +107,16 @@ public final class WriteSession: @unchecked Sendable {
     public func putPointObject(_ data: Data, vmUUID: String, pointID: String, name: String) throws -> String {
         guard name != StoreFormat.manifestName else { throw StoreError.invalidName(name) }
         let key = try pointKey(vmUUID: vmUUID, pointID: pointID, name: name)
-        try store.putSealed(key, data, kind: .pointObject)
+        try store.putSealed(key, data, kind: .pointObject, retainUntil: retention?.pointUntil)
         return key
     }
 
-    /// Seals and writes open packs, the index fragment, then the manifest (the commit point).
-    public func commit(_ manifest: PointManifest) throws {
+    /// Seals and writes open packs, the index fragment, then (for an immutable point) extends
+    /// the retention of the packs it reuses, then writes the manifest (the commit point).
+    /// Returns the manifest as committed: `immutableUntil` is the session's date (nil for an
+    /// ordinary session, whatever `manifest` said).
+    @discardableResult
+    public func commit(_ manifest: PointManifest) throws -> PointManifest {
         let manifestKey = try pointKey(vmUUID: manifest.vmUUID, pointID: manifest.id, name: StoreFormat.manifestName)
         var last: PackWriter = try withLock {
             try checkOpen()
@@ -108,13 +127,17 @@ public final class WriteSession: @unchecked Sendable {
         }
         if !last.isEmpty { try upload(last.seal(with: store.cipher, avoiding: condemned)) }
         try writeFragment()
+        try retention?.extendReferencedPacks(store: store, condemned: condemned)
         guard lease.isValid else {
             throw StoreError.sessionClosed("its lease \(lease.key) was not renewed in time; GC may have run meanwhile")
         }
+        var manifest = manifest
+        manifest.immutableUntil = retention?.pointUntil
         let json = try StoreJSON.encode(manifest)
-        try store.putSealed(manifestKey, json, kind: .manifest)
+        try store.putSealed(manifestKey, json, kind: .manifest, retainUntil: retention?.pointUntil)
         lease.release()
         try store.catalog.insertPoint(key: manifestKey, manifest: manifest, json: json)
+        return manifest
     }
 
     /// Writes nothing more; what was written stays as garbage for GC.
@@ -143,7 +166,8 @@ public final class WriteSession: @unchecked Sendable {
     /// as stored are lost.
     private func upload(_ sealed: SealedPack) throws {
         do {
-            try store.io(sealed.key) { try store.adapter.put(sealed.key, data: sealed.data) }
+            try store.put(sealed.key, data: sealed.data, retainUntil: retention?.packUntil)
+            try retention?.wrote(pack: sealed.id, store: store)
         } catch {
             withLock {
                 failure = "writing pack \(sealed.key) failed: \(error)"
@@ -161,7 +185,7 @@ public final class WriteSession: @unchecked Sendable {
 
     /// Writes the index fragment, then lets the catalog offer its chunks for dedup.
     private func writeFragment() throws {
-        try store.putFragment(withLock { stored })
+        try store.putFragment(withLock { stored }, retainUntil: retention?.packUntil)
     }
 
     /// Hands over the open pack and starts a fresh one. Caller holds the lock.
