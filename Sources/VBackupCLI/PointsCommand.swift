@@ -49,7 +49,6 @@ struct PointsCommand: ParsableCommand {
             guard let until = point.immutableUntil else { return "" }
             return point.isImmutable() ? "until \(Human.date(until))" : "expired"
         }
-        }
     }
 }
 

@@ -14,7 +14,7 @@
 /// | `index/<sha256>.idx` | index fragment of one write session: chunk id → pack, offset, length |
 /// | `points/<vmUUID>/<pointID>/<target>.didx` | disk index: the chunk id of every chunk of a disk |
 /// | `points/<vmUUID>/<pointID>/<name>` | extra point objects (e.g. `nvram`) |
-/// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record |
+/// | `points/<vmUUID>/<pointID>/manifest.json` | the `PointManifest`: the commit record; `immutableUntil` (optional, ISO 8601) when the point is immutable |
 /// | `sessions/<id>.json` | lease of a running write session (`LeaseHolder`), renewed until it ends |
 /// | `locks/maintenance.json` | lease of the one GC or repair running (created exclusively) |
 /// | `gc/<id>.json` | a GC's condemned packs and orphan objects, pending deletion (`CondemnedRecord`) |
@@ -92,6 +92,19 @@
 /// no manifest names: garbage for a later GC, never a visible partial point. A chunk is offered
 /// for deduplication (via the catalog) only once its fragment is durable, except to the session
 /// that wrote it, so no point can reference a chunk whose location was never recorded.
+///
+/// ## Immutable points (object lock)
+///
+/// On storage with object lock (`RetainingStorageAdapter`, e.g. S3 Object Lock in compliance
+/// mode), a write session begun with a retention date writes an immutable point: its disk
+/// indexes, point objects and manifest are retained until the manifest's `immutableUntil`; its
+/// packs and index fragment until that date plus a slack (half the period, at least a day), and
+/// at commit, before the manifest, every older pack the point's disk indexes name is extended to
+/// that later date unless this host's catalog knows it retained past the point's date. The
+/// format is otherwise unchanged: a manifest without `immutableUntil` is an ordinary point,
+/// and a vbackup older than this field ignores it (and fails to delete what storage retains).
+/// Prune keeps an immutable point until its date, `deletePoint` refuses it, and GC leaves
+/// retained packs and objects for a later run (`Store+ObjectLock`, `GarbageCollector`).
 ///
 /// ## Lifecycle: verify, prune, GC
 ///
