@@ -25,8 +25,14 @@ final class SessionRetention: @unchecked Sendable {
             throw StoreError.invalidRetention("cannot make a point immutable until \(pointUntil.formatted(.iso8601)): that date has passed")
         }
         self.adapter = adapter
-        self.pointUntil = pointUntil
-        self.packUntil = slack.packUntil(pointUntil: pointUntil, now: now)
+        self.pointUntil = Self.wholeSecond(pointUntil)
+        self.packUntil = Self.wholeSecond(slack.packUntil(pointUntil: pointUntil, now: now))
+    }
+
+    /// S3 keeps retention dates to the second: rounding up makes the manifest's date the one
+    /// storage holds, and keeps the catalog's dates lower bounds.
+    private static func wholeSecond(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.up))
     }
 
     /// Retention requests made so far (`extendRetention` calls).
