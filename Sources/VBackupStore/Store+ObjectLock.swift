@@ -50,7 +50,12 @@ struct RetentionSlack: Sendable {
     var minimum: TimeInterval = 86_400
     var fraction = 0.5
 
-    static let standard = RetentionSlack()
+    /// Half the period, at least a day: `$VBACKUP_IMMUTABLE_SLACK_SECONDS` lowers the day for
+    /// tests that must see packs expire (as `$VBACKUP_LEASE_SECONDS` shortens leases).
+    static var standard: RetentionSlack {
+        let minimum = ProcessInfo.processInfo.environment["VBACKUP_IMMUTABLE_SLACK_SECONDS"].flatMap(Double.init)
+        return RetentionSlack(minimum: max(0, minimum ?? 86_400))
+    }
 
     func packUntil(pointUntil: Date, now: Date) -> Date {
         pointUntil.addingTimeInterval(max(minimum, fraction * pointUntil.timeIntervalSince(now)))
