@@ -78,7 +78,7 @@ final class ImmutablePointTests: XCTestCase {
 
         // 6. Once the points' dates pass, they can be removed; the packs they shared still
         // hold for their slack, and GC neither deletes nor repacks them before it ends.
-        wait(until: until2.addingTimeInterval(1))
+        sleep(until: until2.addingTimeInterval(1))
         for id in ["p1", "p2", "p3"] { try store.deletePoint(id: id) }
         let gc2 = try store.collectGarbage()
         XCTAssertGreaterThan(gc2.packsRetained, 0, "p2's packs hold until their slack ends")
@@ -89,7 +89,7 @@ final class ImmutablePointTests: XCTestCase {
         try assertRestores(store, ordinary, half)
 
         // 7. After that, GC frees everything no point needs; the ordinary point still restores.
-        wait(until: packsUntil.addingTimeInterval(1))
+        sleep(until: packsUntil.addingTimeInterval(1))
         let gc3 = try store.collectGarbage()
         XCTAssertEqual(gc3.packsRetained, 0)
         XCTAssertEqual(gc3.objectsRetained, 0)
@@ -179,10 +179,5 @@ final class ImmutablePointTests: XCTestCase {
                 return XCTFail("\(key): expected StorageError.retained, got \(error)", file: file, line: line)
             }
         }
-    }
-
-    func wait(until date: Date) {
-        let seconds = date.timeIntervalSinceNow
-        if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
     }
 }
