@@ -187,7 +187,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent", "FleetAPI", "FleetClient"]
+            dependencies: [
+                "vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent", "FleetAPI", "FleetClient",
+                "S3Storage", .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
