@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "VBackupCLI",
             dependencies: [
-                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
+                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "S3Storage", "StorageAdapter", "LibvirtClient",
                 "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -188,8 +188,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent", "FleetAPI", "FleetClient",
-                "S3Storage", .product(name: "NIOHTTP1", package: "swift-nio"),
+                "vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "S3Storage", "StorageAdapter",
+                "VBackupAgent", "FleetAPI", "FleetClient", .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ],
