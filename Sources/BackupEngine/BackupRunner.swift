@@ -59,7 +59,10 @@ public struct BackupRunner {
             let committed = try session.commit(manifest)
             outcome.afterCommit()
             if let until = committed.immutableUntil {
-                options.progress.note("point is immutable until \(until.formatted(.iso8601)); \(session.retentionRequests) retention requests extended reused packs")
+                let extended = session.retentionRequests
+                options.progress.note("point is immutable until \(until.formatted(.iso8601)); "
+                    + (extended == 0 ? "every pack it reuses was already retained long enough"
+                        : "extended the retention of \(extended) reused packs (\(extended) retention requests)"))
             }
             return committed
         } catch {

@@ -60,15 +60,18 @@ struct BackupCommand: ParsableCommand {
             let started = Date()
             let counter = store.adapter as? any RequestCountingStorageAdapter
             let before = counter?.requestTally
+            let retentionBefore = store.retentionRequests
             do {
                 let point = try runner.backup(vm: name)
                 let requests = counter.map { $0.requestTally.since(before ?? RequestTally()) }
                 results.append(BackupReport(vm: name, ok: true, point: PointSummary(point), seconds: Date().timeIntervalSince(started),
-                                            storageRequests: requests, error: nil))
+                                            storageRequests: requests,
+                                            retentionRequests: point.immutableUntil.map { _ in store.retentionRequests - retentionBefore },
+                                            error: nil))
                 if !json { printSummary(point, seconds: Date().timeIntervalSince(started), requests: requests) }
             } catch {
                 results.append(BackupReport(vm: name, ok: false, point: nil, seconds: Date().timeIntervalSince(started),
-                                            storageRequests: nil, error: OneLine.describe(error)))
+                                            storageRequests: nil, retentionRequests: nil, error: OneLine.describe(error)))
                 FileHandle.standardError.write(Data("vbackup: \(OneLine.describe(error))\n".utf8))
             }
         }
@@ -99,5 +102,8 @@ struct BackupReport: Encodable {
     var seconds: Double
     /// The storage requests this backup made (S3 stores: a cost measure), nil for local stores.
     var storageRequests: RequestTally?
+    /// Immutable points: the retention extensions the backup made for packs it reused (each
+    /// is also counted in `storageRequests`); nil for an ordinary point.
+    var retentionRequests: Int?
     var error: String?
 }

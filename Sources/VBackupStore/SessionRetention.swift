@@ -64,6 +64,7 @@ final class SessionRetention: @unchecked Sendable {
             let key = StoreFormat.packKey(pack)
             try store.io(key) { try adapter.extendRetention(key, until: packUntil) }
             lock.withLock { requests += 1 }
+            store.retentionCounter.add()
             try store.catalog.recordRetention(packUntil, packs: [pack])
         }
         return stale.count

@@ -23,6 +23,11 @@ extension Store {
     /// Whether points written here can be immutable (the storage has object lock).
     public var canKeepImmutablePoints: Bool { retainingAdapter != nil }
 
+    /// Object-lock requests this instance made so far: retention extensions of reused packs
+    /// (backups) and retention reads (GC). A caller's difference before and after an operation
+    /// is that operation's cost, as with an adapter's `RequestTally`.
+    public var retentionRequests: Int { retentionCounter.value }
+
     /// Deletes `key` unless the storage retains it; returns the retention that refused the
     /// delete (nil when the object is gone).
     func deleteUnlessRetained(_ key: String) throws -> RetainedObject? {
@@ -35,6 +40,16 @@ extension Store {
             throw StoreError.storage(error)
         }
     }
+}
+
+/// A thread-safe count of object-lock requests.
+final class RetentionCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int { lock.withLock { count } }
+
+    func add(_ n: Int = 1) { lock.withLock { count += n } }
 }
 
 /// An object the storage refused to delete, and until when it is retained (when known).
@@ -87,6 +102,7 @@ final class RetentionProbe {
         if answer == nil {
             let key = StoreFormat.packKey(pack)
             requests += 1
+            store.retentionCounter.add()
             if let until = try store.io(key, { try retaining.retention(of: key) }) {
                 try store.catalog.recordRetention(until, packs: [pack])
                 answer = until > now ? until : nil

@@ -15,6 +15,8 @@ public final class Store: @unchecked Sendable {
     /// Seals and opens every other object (`Store+Objects`); passes bytes through in a plain store.
     let cipher: ObjectCipher
     let catalog: Catalog
+    /// Object-lock requests made through this instance (`retentionRequests`).
+    let retentionCounter = RetentionCounter()
 
     private init(adapter: any StorageAdapter, config: StoreConfig, key: MasterKey?, cacheDirectory: URL) throws {
         self.adapter = adapter

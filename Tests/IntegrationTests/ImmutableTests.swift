@@ -35,10 +35,13 @@ final class ImmutableTests: XCTestCase {
         XCTAssertEqual(initialized.status, 0, initialized.err)
         XCTAssertTrue(initialized.out.contains("object lock: on"), initialized.out)
 
-        // Two immutable points 15 s long; the second reuses the first's packs and extends them.
-        let first = try immutableBackup(vm.domain.name)
+        // Two immutable points. The first's packs hold 6 s past its 12 s; the second, 24 s long,
+        // reuses them and must extend them.
+        let first = try immutableBackup(vm.domain.name, for: 12)
         try vm.write("vda", offset: 24 * .mib, length: .mib, from: try lab.randomFile(mib: 1))
-        let second = try immutableBackup(vm.domain.name)
+        let second = try immutableBackup(vm.domain.name, for: 24)
+        XCTAssertEqual(first.retentionRequests, 0, "nothing older to extend")
+        XCTAssertGreaterThan(second.retentionRequests, 0, "the first point's packs, extended to the second's date")
         let listed = try jsonValue(try vbackup(["points", "--json"]).out) as! [[String: Any]]
         XCTAssertEqual(listed.compactMap { $0["immutableUntil"] as? String }.count, 2, "\(listed)")
         let table = try vbackup(["points"])
@@ -87,16 +90,18 @@ final class ImmutableTests: XCTestCase {
     private struct Backup {
         var id: String
         var until: Date
+        var retentionRequests: Int
     }
 
-    private func immutableBackup(_ vm: String) throws -> Backup {
-        let result = try vbackup(["backup", vm, "--immutable-for", "15s", "--json"])
+    private func immutableBackup(_ vm: String, for seconds: Int) throws -> Backup {
+        let result = try vbackup(["backup", vm, "--immutable-for", "\(seconds)s", "--json"])
         XCTAssertEqual(result.status, 0, result.err)
         let report = try XCTUnwrap((try jsonValue(result.out) as? [[String: Any]])?.first)
         let point = try XCTUnwrap(report["point"] as? [String: Any], result.out)
         let until = try XCTUnwrap((point["immutableUntil"] as? String).flatMap(parseDate), result.out)
-        XCTAssertEqual(until.timeIntervalSince(try XCTUnwrap((point["createdAt"] as? String).flatMap(parseDate))), 15, accuracy: 1)
-        return Backup(id: try XCTUnwrap(point["id"] as? String), until: until)
+        XCTAssertEqual(until.timeIntervalSince(try XCTUnwrap((point["createdAt"] as? String).flatMap(parseDate))), Double(seconds), accuracy: 1)
+        let requests = try XCTUnwrap(report["retentionRequests"] as? Int, result.out)
+        return Backup(id: try XCTUnwrap(point["id"] as? String), until: until, retentionRequests: requests)
     }
 
     private func parseDate(_ text: String) -> Date? {
