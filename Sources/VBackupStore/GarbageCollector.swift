@@ -136,9 +136,11 @@ struct GarbageCollector {
         toRepack = toRepack.filter { repackable.contains($0.pack) }
         let orphans = try orphanObjects(live: live).subtracting(pendingObjects)
         if dryRun {
+            let retainedOrphans = try orphans.compactMap { key in try probe.retainedUntil(object: key).map { RetainedObject(key: key, until: $0) } }
+            for object in retainedOrphans { retained.add(object: object) }
             report.packsDeleted = dead.count + toRepack.count
             report.bytesFreed = dead.reduce(0) { $0 + (sizes[$1] ?? 0) } + toRepack.reduce(0) { $0 + $1.deadBytes }
-            report.objectsDeleted = orphans.count
+            report.objectsDeleted = orphans.count - retainedOrphans.count
             report.packsRepacked = toRepack.count
             report.bytesRepacked = toRepack.reduce(0) { $0 + $1.live.reduce(0) { $0 + Int($1.length) } }
         } else if !dead.isEmpty || !orphans.isEmpty || !toRepack.isEmpty {

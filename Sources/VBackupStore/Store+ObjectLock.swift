@@ -112,6 +112,15 @@ final class RetentionProbe {
         return answer
     }
 
+    /// The date until which the object at `key` is retained, if it still is (one request on a
+    /// store with object lock).
+    func retainedUntil(object key: String) throws -> Date? {
+        guard let retaining else { return nil }
+        requests += 1
+        store.retentionCounter.add()
+        return try store.io(key) { try retaining.retention(of: key) }.flatMap { $0 > now ? $0 : nil }
+    }
+
     /// Splits `packs` into those storage would let go and those it retains (with dates).
     func partition(_ packs: some Collection<String>) throws -> (free: Set<String>, retained: [String: Date]) {
         var free: Set<String> = [], retained: [String: Date] = [:]

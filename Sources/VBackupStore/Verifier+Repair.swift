@@ -64,7 +64,7 @@ extension Verifier {
         do {
             let data = try store.adapter.get(key)
             try store.io(target) { try store.adapter.put(target, data: data) }
-            try store.io(key) { try store.adapter.delete(key) }
+            _ = try store.deleteUnlessRetained(key)  // object lock: the original stays until its date
         } catch StorageError.notFound {
             return
         } catch let error as StorageError {
