@@ -17,6 +17,7 @@ final class SessionRetention: @unchecked Sendable {
     private var referenced: Set<String> = []
     private var written: Set<String> = []
     private var requests = 0
+    private var extensionFailure: Error?
 
     /// Checks that the store can retain objects and that the date lies ahead.
     init(store: Store, pointUntil: Date, slack: RetentionSlack, now: Date = Date()) throws {
@@ -54,19 +55,31 @@ final class SessionRetention: @unchecked Sendable {
 
     /// Extends every referenced pack that this session did not write, that is not `condemned`
     /// (the session stored its own copies of those chunks) and that this host does not know
-    /// to be retained past the point, to `packUntil`. Returns how many requests it made.
+    /// to be retained past the point, to `packUntil`, with as many requests in flight as the
+    /// adapter prefers. Returns how many requests it made; throws the first failure.
     @discardableResult
     func extendReferencedPacks(store: Store, condemned: Set<String>) throws -> Int {
         let candidates = lock.withLock { referenced.subtracting(written).subtracting(condemned) }
         let known = try store.catalog.knownRetention(of: candidates)
         let stale = candidates.filter { (known[$0] ?? .distantPast) < pointUntil }.sorted()
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = max(1, adapter.preferredConcurrency)
         for pack in stale {
-            let key = StoreFormat.packKey(pack)
-            try store.io(key) { try adapter.extendRetention(key, until: packUntil) }
-            lock.withLock { requests += 1 }
-            store.retentionCounter.add()
-            try store.catalog.recordRetention(packUntil, packs: [pack])
+            queue.addOperation { [self] in
+                guard lock.withLock({ extensionFailure == nil }) else { return }
+                do {
+                    let key = StoreFormat.packKey(pack)
+                    try store.io(key) { try adapter.extendRetention(key, until: packUntil) }
+                    lock.withLock { requests += 1 }
+                    store.retentionCounter.add()
+                } catch {
+                    lock.withLock { if extensionFailure == nil { extensionFailure = error } }
+                }
+            }
         }
+        queue.waitUntilAllOperationsAreFinished()
+        if let failure = lock.withLock({ extensionFailure }) { throw failure }
+        try store.catalog.recordRetention(packUntil, packs: stale)
         return stale.count
     }
 }

@@ -47,18 +47,24 @@ final class ImmutablePointTests: XCTestCase {
         }
         try assertReadsBack(store, p1.manifest, chunks)
 
-        // 3. An ordinary point reusing half of p1's chunks.
-        let half = chunks.enumerated().map { $0.offset % 2 == 0 ? $0.element : Data(count: 64 << 10) }
+        // 3. An ordinary point reusing half of p1's chunks, with chunks of its own in packs
+        // written without retention.
+        let half = chunks.enumerated().map { $0.offset % 2 == 0 ? $0.element : Data(count: 64 << 10) } + diskChunks(count: 8, seed: 5)
+        let packsBefore = Set(try adapter.list(prefix: "packs/").map(\.key))
         let ordinary = try backUp(store, chunks: half, pointID: "ordinary")
         XCTAssertNil(ordinary.manifest.immutableUntil)
+        let ordinaryPacks = Set(try adapter.list(prefix: "packs/").map(\.key)).subtracting(packsBefore)
+        XCTAssertFalse(ordinaryPacks.isEmpty)
+        for key in ordinaryPacks { XCTAssertNil(try adapter.retention(of: key), key) }
 
-        // 4. A later immutable point deduplicating p1's chunks extends p1's packs to its date,
-        // once: a third point with the same date finds them known in the catalog.
+        // 4. A later immutable point deduplicating p1's and the ordinary point's chunks extends
+        // their packs to its date, once: a third point with the same date finds them known in
+        // the catalog.
         let until2 = Date(timeIntervalSince1970: t0.addingTimeInterval(20).timeIntervalSince1970.rounded(.up))
-        let more = chunks + diskChunks(count: 8, seed: 2)
+        let more = chunks + diskChunks(count: 8, seed: 5) + diskChunks(count: 8, seed: 2)
         let p2 = try backUpImmutable(store, chunks: more, pointID: "p2", until: until2)
-        XCTAssertEqual(p2.retentionRequests, p1Packs.count, "one request for each of p1's packs")
-        for key in p1Packs {
+        XCTAssertEqual(p2.retentionRequests, p1Packs.count + ordinaryPacks.count, "one request for each pack it reuses")
+        for key in p1Packs.union(ordinaryPacks) {
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(try adapter.retention(of: key)), until2, key)
         }
         let p3 = try backUpImmutable(store, chunks: more, pointID: "p3", until: until2)

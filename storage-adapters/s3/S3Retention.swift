@@ -64,7 +64,7 @@ extension S3StorageAdapter {
         let response = try send(key, S3Request(.GET, objectKey(key), kind: .other, query: [("retention", "")]))
         switch response.status {
         case 200: return response.xml.value("RetainUntilDate").flatMap(S3Dates.parseISO8601)
-        case 404 where response.code == "NoSuchObjectLockConfiguration": return nil
+        case 404 where ["NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"].contains(response.code): return nil  // AWS; RGW 16.2
         default: throw notFoundOr(response, key: key, "GetObjectRetention")
         }
     }
