@@ -70,7 +70,7 @@ enum S3Bucket {
     /// Sends a bucket call; no answer at all means the endpoint is unreachable.
     private static func send(_ client: S3Client, _ request: S3Request) throws -> S3Response {
         do {
-            return try Blocking.run { try await client.send(request) }
+            return try client.send(request)
         } catch let error as S3TransportError {
             throw unusable("cannot reach S3 endpoint \(client.location.endpoint.absoluteString): \(error.reason)"
                 + (error.attempts > 1 ? " (after \(error.attempts) attempts)" : ""))

@@ -142,7 +142,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     func send(_ key: String, _ request: S3Request) throws -> S3Response {
         let client = client
         do {
-            return try Blocking.run { try await client.send(request) }
+            return try client.send(request)
         } catch let error as S3TransportError {
             throw StorageError.io(key: key, message: "S3 \(request.method.rawValue) to \(s3Location.endpoint.absoluteString): "
                 + error.reason + (error.attempts > 1 ? " after \(error.attempts) attempts" : ""))
