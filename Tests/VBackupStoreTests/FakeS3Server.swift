@@ -14,6 +14,9 @@ final class FakeS3Server: @unchecked Sendable {
         /// How long to hold the request before answering.
         var delay: Double = 0
 
+        /// Close the connection without answering (a reset, as far as the client can tell).
+        static let hangUp = Answer(status: 0)
+
         static func error(_ status: Int, _ code: String) -> Answer {
             Answer(status: status, body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>scripted</Message></Error>")
         }
@@ -87,7 +90,11 @@ final class FakeS3Server: @unchecked Sendable {
                 let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(answer.delay * 1000))) { [self] in
                     server.finished(countedInFlight: counted)
-                    respond(loopContext.value, answer, isHead: head.method == .HEAD)
+                    if answer.status == 0 {
+                        loopContext.value.close(promise: nil)
+                    } else {
+                        respond(loopContext.value, answer, isHead: head.method == .HEAD)
+                    }
                 }
             }
         }

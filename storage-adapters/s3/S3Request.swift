@@ -17,6 +17,8 @@ struct S3Request: Sendable {
     /// Whether an equal request may be sent again after a transient failure. Every S3 call the
     /// adapter makes is (a PUT replaces, a DELETE is idempotent, a conditional PUT re-checks).
     var retryable = true
+    /// Sends at most this many times, when fewer than the client's policy allows.
+    var attemptLimit: Int?
 
     init(_ method: HTTPMethod, _ objectKey: String?, kind: Kind, query: [(String, String)] = [],
          headers: [(String, String)] = [], body: Data = Data()) {
