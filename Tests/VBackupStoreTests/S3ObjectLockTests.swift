@@ -43,6 +43,37 @@ final class S3ObjectLockTests: XCTestCase {
         XCTAssertTrue(try S3Listing.versions(adapter.client, objectKey: "store/points/p1").isEmpty)
     }
 
+    /// Object Lock makes the bucket versioned: the contract must hold there too (delete really
+    /// deletes, createExclusive still excludes).
+    func testPassesTheAdapterConformanceSuiteOnAnObjectLockBucket() throws {
+        let lab = try S3Lab()
+        let adapter = try lab.freshAdapter(self, objectLock: true)
+        try checkStorageAdapterConformance { adapter }
+        for object in try adapter.list(prefix: "") { try adapter.delete(object.key) }
+        let versions = try adapter.send("bucket", S3Request(.GET, nil, kind: .list, query: [("versions", "")])).xml
+        XCTAssertTrue(versions.elements("Version").isEmpty && versions.elements("DeleteMarker").isEmpty, "deletes left nothing behind")
+    }
+
+    /// RGW 16.2 ignores `If-None-Match: *` in versioned buckets; the adapter settles the race
+    /// by the key's versions. Round after round, exactly one of eight racers wins, its bytes
+    /// are what a reader gets, and the losers leave no version behind.
+    func testExclusiveCreateHasExactlyOneWinnerInAVersionedBucketRoundAfterRound() throws {
+        let lab = try S3Lab()
+        let adapter = try lab.freshAdapter(self, options: "&parallel=8", objectLock: true)
+        for round in 0..<10 {
+            let key = "locks/round-\(round % 2)"
+            let winners = Locked([Int]())
+            try onThreads(8, width: 8) { racer in
+                if try adapter.createExclusive(key, data: Data([UInt8(racer)])) { winners.update { $0.append(racer) } }
+            }
+            XCTAssertEqual(winners.value.count, 1, "round \(round): winners \(winners.value)")
+            XCTAssertEqual(try adapter.get(key), Data([UInt8(winners.value.first ?? 99)]), "round \(round)")
+            XCTAssertEqual(try S3Listing.versions(adapter.client, objectKey: key).count, 1, "round \(round): losers' versions gone")
+            XCTAssertFalse(try adapter.createExclusive(key, data: Data([42])), "round \(round): held")
+            try adapter.delete(key)
+        }
+    }
+
     func testABucketWithoutObjectLockCannotRetain() throws {
         let lab = try S3Lab()
         let adapter = try lab.freshAdapter(self)

@@ -48,14 +48,21 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     }
 
     /// A PUT with `If-None-Match: *`: S3 refuses it with 412 when the key exists, atomically.
+    /// In a versioned bucket (the PUT answers with a version id) RGW 16.2 ignores the
+    /// condition, and the race is settled by the key's versions instead (`settleExclusiveCreate`).
     public func createExclusive(_ key: String, data: Data) throws -> Bool {
         try S3KeyRules.validate(key)
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .put,
                                                headers: [("If-None-Match", "*")] + integrityHeaders(data), body: data))
         switch response.status {
-        case 200: return true
-        case 412: return false
-        default: throw response.error(key: key, "PUT If-None-Match")
+        case 200:
+            guard let version = response.header("x-amz-version-id"), version != "null" else { return true }
+            versioned.update { $0 = true }
+            return try settleExclusiveCreate(key, ourVersion: version)
+        case 412:
+            return false
+        default:
+            throw response.error(key: key, "PUT If-None-Match")
         }
     }
 
