@@ -136,6 +136,10 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
         if data.count > s3Location.multipartThreshold {
             return try putMultipart(key, data: data, headers: headers)
         }
+        try putSingle(key, data: data, headers: headers)
+    }
+
+    func putSingle(_ key: String, data: Data, headers: [(String, String)]) throws {
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .put, headers: headers + integrityHeaders(data), body: data))
         guard response.status == 200 else { throw response.error(key: key, "PUT") }
     }
