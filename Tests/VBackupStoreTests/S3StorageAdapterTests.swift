@@ -278,6 +278,22 @@ final class S3StorageAdapterTests: XCTestCase {
         XCTAssertEqual(server.requests, 2)
     }
 
+    /// The first PUT lands but its answer is lost; the retry meets 412. The object holds our
+    /// bytes, so the create is ours; with someone else's bytes it is not.
+    func testACreateWhoseAnswerWasLostIsRecognisedByItsBytes() throws {
+        for (stored, expected) in [("mine", true), ("theirs", false)] {
+            let server = try FakeS3Server { seen in
+                switch (seen.method, seen.number) {
+                case ("PUT", 1): return .hangUp
+                case ("PUT", _): return .error(412, "PreconditionFailed")
+                default: return FakeS3Server.Answer(status: 200, body: stored)
+                }
+            }
+            defer { server.stop() }
+            XCTAssertEqual(try fakeAdapter(server).createExclusive("locks/l", data: Data("mine".utf8)), expected, stored)
+        }
+    }
+
     func testThrottlingThatNeverEndsFailsAfterBoundedAttemptsNamingTheStatus() throws {
         let server = try FakeS3Server { _ in .error(503, "SlowDown") }
         defer { server.stop() }

@@ -61,9 +61,9 @@ final class S3Client: Sendable {
         while true {
             do {
                 let response = try sendOnce(request, payloadHash: payloadHash, attempt: attempt)
-                guard request.retryable, attempt < attempts, S3Transient.isTransient(response) else { return response }
+                guard attempt < attempts, S3Transient.isTransient(response) else { return response }
             } catch let failure as S3TransportFailure {
-                guard request.retryable, failure.transient, attempt < attempts else {
+                guard failure.transient, attempt < attempts else {
                     throw S3TransportError(reason: failure.reason, attempts: attempt)
                 }
             }

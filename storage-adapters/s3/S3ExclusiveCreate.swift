@@ -14,15 +14,23 @@ import StorageAdapter
 /// A loser's version is the newest for the few milliseconds until it deletes it, so a reader
 /// may briefly see the loser's bytes; the key is held either way.
 extension S3StorageAdapter {
-    /// Called with the version our PUT created; whether that version won the key.
-    func settleExclusiveCreate(_ key: String, ourVersion: String) throws -> Bool {
+    /// Called with the version our PUT created; whether that version won the key. After a
+    /// retried PUT the oldest live version may be our own first attempt (its answer lost):
+    /// the same bytes say so.
+    func settleExclusiveCreate(_ key: String, ourVersion: String, data: Data, retried: Bool) throws -> Bool {
         let versions = try S3Listing.versions(client, objectKey: objectKey(key))
         let live = versions.prefix { !$0.isDeleteMarker }
         if live.last?.versionID == ourVersion { return true }
+        let oursFirst = try retried && live.last.map { try version($0.versionID, of: key) == data } == true
         if versions.contains(where: { $0.versionID == ourVersion }) {
             let response = try send(key, S3Request(.DELETE, objectKey(key), kind: .delete, query: [("versionId", ourVersion)]))
             guard response.isSuccess || response.status == 404 else { throw response.error(key: key, "DELETE losing version") }
         }
-        return false
+        return oursFirst
+    }
+
+    private func version(_ versionID: String, of key: String) throws -> Data? {
+        let response = try send(key, S3Request(.GET, objectKey(key), kind: .get, query: [("versionId", versionID)]))
+        return response.status == 200 ? response.body : nil
     }
 }

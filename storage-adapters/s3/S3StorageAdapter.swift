@@ -58,9 +58,10 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
         case 200:
             guard let version = response.header("x-amz-version-id"), version != "null" else { return true }
             versioned.update { $0 = true }
-            return try settleExclusiveCreate(key, ourVersion: version)
+            return try settleExclusiveCreate(key, ourVersion: version, data: data, retried: response.attempts > 1)
         case 412:
-            return false
+            // A retry may find the object its own lost-answer attempt wrote: then it is ours.
+            return response.attempts > 1 && (try? get(key)) == data
         default:
             throw response.error(key: key, "PUT If-None-Match")
         }
