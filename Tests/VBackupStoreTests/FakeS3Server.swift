@@ -48,13 +48,18 @@ final class FakeS3Server: @unchecked Sendable {
             .bind(host: "127.0.0.1", port: 0).wait()
     }
 
-    deinit { try? group.syncShutdownGracefully() }
 
     var endpoint: String { "http://127.0.0.1:\(channel.localAddress!.port!)" }
     var requests: Int { state.value.requests }
     var maximumInFlight: Int { state.value.maximumInFlight }
 
-    func stop() { try? channel.close().wait() }
+    /// Closes the listener and every connection, from the test's thread. (Not in `deinit`:
+    /// the last reference may go on the event loop, when a pooled connection closes, and a
+    /// group must not be shut down from its own loop.)
+    func stop() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
 
     fileprivate func answer(method: String, uri: String) -> Answer {
         if uri.contains("object-lock") { return .error(404, "ObjectLockConfigurationNotFoundError") }

@@ -31,6 +31,12 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
 
     init(location: S3Location, credentials: S3Credentials, create: Bool, objectLock: Bool,
          retry: S3RetryPolicy, listPageSize: Int) throws {
+        // The fields are public and settable; hold a hand-built location to what parsing allows.
+        guard (1...256).contains(location.parallelRequests),
+              (S3Location.minimumPartSize...S3Location.maximumSinglePut).contains(location.partSize),
+              (S3Location.minimumPartSize...S3Location.maximumSinglePut).contains(location.multipartThreshold) else {
+            throw StorageError.unusableLocation("S3 location \(location): parallel must be 1-256, part size and multipart threshold 5MiB-5GiB")
+        }
         s3Location = location
         client = S3Client(location: location, credentials: credentials, retry: retry)
         self.listPageSize = listPageSize
