@@ -1,9 +1,14 @@
 import Foundation
 import VBackupStore
 
-/// Writes one disk of a point: `workers` threads each take the next chunk, read and verify it
-/// from the store, and write it in place. Zero chunks are skipped, so the image stays sparse.
+/// Writes one disk of a point: `workers` threads each take the next batch of consecutive chunks,
+/// read and verify them from the store (`Store.readChunks`: one ranged read per run of chunks
+/// stored back to back), and write them in place. Zero chunks are skipped, so the image stays
+/// sparse. A batch that fails is redone chunk by chunk, so damage is reported per chunk.
 struct DiskRestore {
+    /// Chunks per batch: 8 MiB at the default chunk size, about one request to an object store.
+    static let batchSize = 32
+
     var store: Store
     var index: DiskIndex
     var target: String
@@ -22,11 +27,10 @@ struct DiskRestore {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
-                while let chunk = state.next(limit: index.chunks.count) {
+                while let batch = state.next(Self.batchSize, limit: index.chunks.count) {
                     do {
                         if isCancelled() { throw EngineError.cancelled }
-                        let written = try restore(chunk, into: target, state: state)
-                        state.add(written)
+                        state.add(try restore(batch, into: target, state: state))
                     } catch {
                         state.fail(error)
                     }
@@ -36,6 +40,28 @@ struct DiskRestore {
         group.wait()
         if let failure = state.failure { throw failure }
         return (state.written, state.damaged.sorted { $0.offset < $1.offset })
+    }
+
+    private func restore(_ batch: Range<Int>, into target: RestoreTarget, state: RestoreState) throws -> UInt64 {
+        let chunks = batch.filter { !index.chunks[$0].isZero }
+        let zeroBytes = batch.filter { index.chunks[$0].isZero }.reduce(UInt64(0)) { $0 + length(of: $1) }
+        guard let data = try? store.readChunks(chunks.map { index.chunks[$0] }),
+              zip(chunks, data).allSatisfy({ $1.count == Int(length(of: $0)) })
+        else {
+            return try batch.reduce(0) { $0 + (try restore($1, into: target, state: state)) }
+        }
+        var written: UInt64 = 0
+        for (chunk, bytes) in zip(chunks, data) {
+            try bytes.withUnsafeBytes { try target.write($0, at: UInt64(chunk) * UInt64(index.chunkSize)) }
+            written += UInt64(bytes.count)
+            progress.advanced(UInt64(bytes.count))
+        }
+        progress.advanced(zeroBytes)
+        return written
+    }
+
+    private func length(of chunk: Int) -> UInt64 {
+        min(UInt64(index.chunkSize), index.virtualSize - UInt64(chunk) * UInt64(index.chunkSize))
     }
 
     private func restore(_ chunk: Int, into target: RestoreTarget, state: RestoreState) throws -> UInt64 {
@@ -69,11 +95,11 @@ private final class RestoreState: @unchecked Sendable {
     private(set) var failure: Error?
     private(set) var damaged: [DamagedRange] = []
 
-    func next(limit: Int) -> Int? {
+    func next(_ count: Int, limit: Int) -> Range<Int>? {
         lock.withLock {
             guard failure == nil, cursor < limit else { return nil }
-            defer { cursor += 1 }
-            return cursor
+            defer { cursor = min(limit, cursor + count) }
+            return cursor..<min(limit, cursor + count)
         }
     }
 

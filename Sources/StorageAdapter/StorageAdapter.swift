@@ -29,10 +29,14 @@ public protocol StorageAdapter: Sendable {
     /// How many requests are worth keeping in flight at once (a network store wants several,
     /// a local disk few); the store sizes its upload and read-ahead queues by it.
     var preferredConcurrency: Int { get }
+    /// The object size this backend handles best: an object store charges per request, so it
+    /// wants fewer, larger objects than a local disk. The store sizes new stores' packs by it.
+    var preferredObjectSize: Int { get }
 }
 
 extension StorageAdapter {
     public var preferredConcurrency: Int { 2 }
+    public var preferredObjectSize: Int { 16 << 20 }
 }
 
 /// One stored object as a listing shows it.

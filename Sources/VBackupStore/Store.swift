@@ -34,8 +34,9 @@ public final class Store: @unchecked Sendable {
     /// its config does.
     public static func create(
         adapter: any StorageAdapter, cacheDirectory: URL,
-        chunkSize: Int = 256 << 10, packSize: Int = 16 << 20, encryption: EncryptionSetup? = nil
+        chunkSize: Int = 256 << 10, packSize: Int? = nil, encryption: EncryptionSetup? = nil
     ) throws -> Store {
+        let packSize = packSize ?? adapter.preferredObjectSize
         precondition(chunkSize > 0 && chunkSize <= Int(UInt32.max) && packSize > 0, "invalid store geometry")
         let existing = try StoreError.mapping(key: StoreFormat.configKey) { try adapter.stat(StoreFormat.configKey) }
         if existing != nil { throw StoreError.alreadyInitialized(adapter.location) }

@@ -156,7 +156,8 @@ public final class WriteSession: @unchecked Sendable {
     /// `add` or at `commit`.
     private func startUpload(_ sealed: SealedPack) throws {
         try withLock {
-            while uploading > Self.maxUploads && failure == nil { condition.wait() }
+            // A network store keeps more uploads in flight than a disk (half its request slots).
+            while uploading > max(Self.maxUploads, store.adapter.preferredConcurrency / 2) && failure == nil { condition.wait() }
             if let failure { throw StoreError.sessionClosed(failure) }
         }
         Thread.detachNewThread { [self] in try? upload(sealed) }

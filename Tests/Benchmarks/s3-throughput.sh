@@ -28,6 +28,10 @@ RESTIC_REPO="s3:$VBACKUP_TEST_S3_ENDPOINT/$RESTIC_BUCKET"
 RGW_CONF=${VBACKUP_RGW_DIR:-/tmp/vbackup-rgw}/ceph.conf
 
 cleanup() {
+  # The memstore OSD keeps objects in memory: remove the run's buckets with their objects.
+  for bucket in "$BUCKET" "$RESTIC_BUCKET"; do
+    radosgw-admin -c "$RGW_CONF" bucket rm --bucket="$bucket" --purge-objects >/dev/null 2>&1 || true
+  done
   $VIRSH destroy $VM >/dev/null 2>&1 || true
   $VIRSH undefine $VM --checkpoints-metadata >/dev/null 2>&1 || true
   rm -rf "$WORK"
@@ -76,13 +80,13 @@ $VIRSH define "$WORK/$VM.xml" >/dev/null
 $VIRSH start $VM >/dev/null
 
 echo "== vbackup, local folder store, then S3 (RGW on 127.0.0.1), full backup and restore"
-"$VBACKUP" --store "$WORK/store" store init --encryption none >/dev/null
-"$VBACKUP" --store "$S3_STORE" store init --encryption none >/dev/null
-timed local-backup "$VBACKUP" --store "$WORK/store" backup $VM --full --json
-timed s3-backup "$VBACKUP" --store "$S3_STORE" backup $VM --full --json
+"$VBACKUP" store init --encryption none --store "$WORK/store" >/dev/null
+"$VBACKUP" store init --encryption none --store "$S3_STORE" >/dev/null
+timed local-backup "$VBACKUP" backup $VM --full --json --store "$WORK/store"
+timed s3-backup "$VBACKUP" backup $VM --full --json --store "$S3_STORE"
 s3_backup_ops=$(ops "$BUCKET")
-timed local-restore "$VBACKUP" --store "$WORK/store" restore vm $VM --to "$WORK/restore-local"
-timed s3-restore "$VBACKUP" --store "$S3_STORE" restore vm $VM --to "$WORK/restore-s3"
+timed local-restore "$VBACKUP" restore vm $VM --to "$WORK/restore-local" --store "$WORK/store"
+timed s3-restore "$VBACKUP" restore vm $VM --to "$WORK/restore-s3" --store "$S3_STORE"
 s3_total_ops=$(ops "$BUCKET")
 qemu-img compare -q "$WORK/restore-local/$VM-vda.qcow2" "$WORK/restore-s3/$VM-vda.qcow2" ||
   { echo "the S3 restore differs from the local one"; exit 1; }
@@ -118,7 +122,8 @@ print()
 print("requests (RGW usage log)  | backup | per GiB of data | per GiB written | restore")
 print(f"vbackup                   | {s3_b:6d} | {s3_b:15d} | {s3_b/max(sent_gib,1e-9):15.1f} | {s3_t-s3_b}")
 print(f"restic                    | {r_b:6d} | {r_b:15d} | {'':>15} | {r_t-r_b}")
-print(f"vbackup's own count: {tally.get('total')} requests ({tally.get('puts')} PUT, {tally.get('gets')} GET, "
+own = sum(tally.get(k) or 0 for k in ("puts", "gets", "heads", "lists", "deletes", "other"))
+print(f"vbackup's own count: {own} requests ({tally.get('puts')} PUT, {tally.get('gets')} GET, "
       f"{tally.get('lists')} LIST, {tally.get('heads')} HEAD, {tally.get('other')} other, {tally.get('retries')} retries), "
       f"{sent_gib:.2f} GiB sent; target <= 64 requests per GiB written")
 PY

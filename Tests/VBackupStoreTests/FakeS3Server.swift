@@ -14,6 +14,9 @@ final class FakeS3Server: @unchecked Sendable {
         /// How long to hold the request before answering.
         var delay: Double = 0
 
+        /// Close the connection without answering (a reset, as far as the client can tell).
+        static let hangUp = Answer(status: 0)
+
         static func error(_ status: Int, _ code: String) -> Answer {
             Answer(status: status, body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>scripted</Message></Error>")
         }
@@ -45,13 +48,18 @@ final class FakeS3Server: @unchecked Sendable {
             .bind(host: "127.0.0.1", port: 0).wait()
     }
 
-    deinit { try? group.syncShutdownGracefully() }
 
     var endpoint: String { "http://127.0.0.1:\(channel.localAddress!.port!)" }
     var requests: Int { state.value.requests }
     var maximumInFlight: Int { state.value.maximumInFlight }
 
-    func stop() { try? channel.close().wait() }
+    /// Closes the listener and every connection, from the test's thread. (Not in `deinit`:
+    /// the last reference may go on the event loop, when a pooled connection closes, and a
+    /// group must not be shut down from its own loop.)
+    func stop() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
 
     fileprivate func answer(method: String, uri: String) -> Answer {
         if uri.contains("object-lock") { return .error(404, "ObjectLockConfigurationNotFoundError") }
@@ -87,7 +95,11 @@ final class FakeS3Server: @unchecked Sendable {
                 let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(answer.delay * 1000))) { [self] in
                     server.finished(countedInFlight: counted)
-                    respond(loopContext.value, answer, isHead: head.method == .HEAD)
+                    if answer.status == 0 {
+                        loopContext.value.close(promise: nil)
+                    } else {
+                        respond(loopContext.value, answer, isHead: head.method == .HEAD)
+                    }
                 }
             }
         }

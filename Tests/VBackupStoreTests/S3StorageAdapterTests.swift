@@ -40,6 +40,29 @@ final class S3StorageAdapterTests: XCTestCase {
             + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 
+    /// Path style puts the bucket in the path, virtual-host style in the host name; the
+    /// signature covers exactly the host and path sent.
+    func testAddressesPathStyleAndVirtualHostStyle() throws {
+        let credentials = S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret")
+        let path = S3Client(location: try S3Location(parsing: "s3://bkt/p?endpoint=http://127.0.0.1:7480"), credentials: credentials,
+                            retry: S3RetryPolicy())
+        let virtual = S3Client(location: try S3Location(parsing: "s3://bkt/p?region=eu-central-1"), credentials: credentials,
+                               retry: S3RetryPolicy())
+        let listing = S3Request(.GET, nil, kind: .list, query: [("prefix", "p/a b"), ("list-type", "2")])
+        let pathRequest = try path.prepare(S3Request(.GET, "p/k.bin", kind: .get), date: Date())
+        XCTAssertEqual(pathRequest.url.absoluteString, "http://127.0.0.1:7480/bkt/p/k.bin")
+        XCTAssertEqual(pathRequest.headers["host"], ["127.0.0.1:7480"])
+        XCTAssertEqual(try path.prepare(listing, date: Date()).url.absoluteString, "http://127.0.0.1:7480/bkt?list-type=2&prefix=p%2Fa%20b")
+        let virtualRequest = try virtual.prepare(S3Request(.GET, "p/k.bin", kind: .get), date: Date())
+        XCTAssertEqual(virtualRequest.url.absoluteString, "https://bkt.s3.eu-central-1.amazonaws.com/p/k.bin")
+        XCTAssertEqual(virtualRequest.headers["host"], ["bkt.s3.eu-central-1.amazonaws.com"])
+        XCTAssertEqual(try virtual.prepare(listing, date: Date()).url.absoluteString,
+                       "https://bkt.s3.eu-central-1.amazonaws.com/?list-type=2&prefix=p%2Fa%20b")
+        let authorization = try XCTUnwrap(virtualRequest.headers["Authorization"].first)
+        XCTAssertTrue(authorization.contains("/eu-central-1/s3/aws4_request") && authorization.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date"),
+                      authorization)
+    }
+
     // MARK: - Store URLs
 
     func testParsesStoreURLs() throws {
@@ -223,6 +246,12 @@ final class S3StorageAdapterTests: XCTestCase {
                                  credentials: lab.credentials, create: false)
         }
         XCTAssertEqual(unreachable, "cannot reach S3 endpoint http://127.0.0.1:\(port): connection refused")
+
+        let unresolvable = unusableLocationMessage {
+            try S3StorageAdapter(location: S3Location(parsing: "s3://\(bucket)/?endpoint=http://vbt-s3.invalid:7480"),
+                                 credentials: lab.credentials, create: false)
+        }
+        XCTAssertEqual(unresolvable, "cannot reach S3 endpoint http://vbt-s3.invalid:7480: the host name does not resolve")
     }
 
     // MARK: - Retries and the parallel limit (scripted loopback listener)
@@ -238,6 +267,31 @@ final class S3StorageAdapterTests: XCTestCase {
         XCTAssertEqual(try adapter.get("k"), Data("payload".utf8))
         XCTAssertEqual(adapter.requestTally.retries, 2)
         XCTAssertEqual(adapter.requestTally.gets, 3)
+    }
+
+    func testAConnectionCutBeforeTheAnswerIsRetried() throws {
+        let server = try FakeS3Server { seen in seen.number == 1 ? .hangUp : FakeS3Server.Answer(status: 200) }
+        defer { server.stop() }
+        let adapter = try fakeAdapter(server)
+        try adapter.put("k", data: Data([1]))
+        XCTAssertEqual(adapter.requestTally.retries, 1)
+        XCTAssertEqual(server.requests, 2)
+    }
+
+    /// The first PUT lands but its answer is lost; the retry meets 412. The object holds our
+    /// bytes, so the create is ours; with someone else's bytes it is not.
+    func testACreateWhoseAnswerWasLostIsRecognisedByItsBytes() throws {
+        for (stored, expected) in [("mine", true), ("theirs", false)] {
+            let server = try FakeS3Server { seen in
+                switch (seen.method, seen.number) {
+                case ("PUT", 1): return .hangUp
+                case ("PUT", _): return .error(412, "PreconditionFailed")
+                default: return FakeS3Server.Answer(status: 200, body: stored)
+                }
+            }
+            defer { server.stop() }
+            XCTAssertEqual(try fakeAdapter(server).createExclusive("locks/l", data: Data("mine".utf8)), expected, stored)
+        }
     }
 
     func testThrottlingThatNeverEndsFailsAfterBoundedAttemptsNamingTheStatus() throws {

@@ -73,19 +73,27 @@ func s3TestBytes(count: Int, seed: UInt64) -> Data {
     return words.withUnsafeBytes { Data($0.prefix(count)) }
 }
 
-/// Runs `body(0..<count)` on `width` threads at once (GCD's concurrentPerform would use only
-/// as many threads as cores, too few to keep an S3 endpoint busy).
+/// Runs `body(0..<count)` on `width` threads of its own (GCD's concurrentPerform or an
+/// OperationQueue would add threads slowly on these 2-core hosts, too few to keep an S3
+/// endpoint busy or to reach a parallel limit).
 func onThreads(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
-    let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = width
-    let failures = Locked([String]())
-    for index in 0..<count {
-        queue.addOperation {
-            do { try body(index) } catch { failures.update { $0.append("\(index): \(error)") } }
+    let state = Locked((next: 0, failures: [String]()))
+    let done = DispatchGroup()
+    for _ in 0..<min(width, count) {
+        done.enter()
+        Thread.detachNewThread {
+            defer { done.leave() }
+            while let index = state.update({ state -> Int? in
+                guard state.next < count else { return nil }
+                state.next += 1
+                return state.next - 1
+            }) {
+                do { try body(index) } catch { state.update { $0.failures.append("\(index): \(error)") } }
+            }
         }
     }
-    queue.waitUntilAllOperationsAreFinished()
-    if let first = failures.value.first { throw StorageError.io(key: "onThreads", message: first) }
+    done.wait()
+    if let first = state.value.failures.first { throw StorageError.io(key: "onThreads", message: first) }
 }
 
 /// The one line an init failure gives, or a test failure when it did not fail that way.

@@ -1,50 +1,35 @@
 import Foundation
 
-/// A counting semaphore for async code: at most `limit` requests of one adapter are in flight,
-/// whichever threads and tasks start them. Waiters are served in arrival order.
+/// A counting semaphore: at most `limit` requests of one adapter are in flight, whichever
+/// threads start them. It also remembers the most that ever were, for tests and reports.
 final class RequestSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let condition = NSCondition()
+    private let limit: Int
     private var inFlight = 0
     private var highWater = 0
 
-    init(limit: Int) { free = limit }
+    init(limit: Int) { self.limit = limit }
 
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if free > 0 {
-                free -= 1
-                taken()
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiting.append(continuation)
-                lock.unlock()
-            }
+    /// Blocks until a slot is free, runs `body` holding it.
+    func withSlot<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        while inFlight >= limit { condition.wait() }
+        inFlight += 1
+        highWater = max(highWater, inFlight)
+        condition.unlock()
+        defer {
+            condition.lock()
+            inFlight -= 1
+            condition.signal()
+            condition.unlock()
         }
-    }
-
-    func release() {
-        lock.lock()
-        inFlight -= 1
-        if waiting.isEmpty {
-            free += 1
-            lock.unlock()
-        } else {
-            let next = waiting.removeFirst()
-            taken()
-            lock.unlock()
-            next.resume()
-        }
+        return try body()
     }
 
     /// The most requests that were ever in flight at once.
-    var maximumInFlight: Int { lock.withLock { highWater } }
-
-    private func taken() {
-        inFlight += 1
-        highWater = max(highWater, inFlight)
+    var maximumInFlight: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return highWater
     }
 }

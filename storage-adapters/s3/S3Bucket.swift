@@ -67,10 +67,14 @@ enum S3Bucket {
         }
     }
 
-    /// Sends a bucket call; no answer at all means the endpoint is unreachable.
+    /// Sends a bucket call; no answer at all means the endpoint is unreachable. Two attempts
+    /// only: a person waits at the other end, and a black-holed address costs a connect
+    /// timeout (10 s) per attempt.
     private static func send(_ client: S3Client, _ request: S3Request) throws -> S3Response {
+        var request = request
+        request.attemptLimit = 2
         do {
-            return try Blocking.run { try await client.send(request) }
+            return try client.send(request)
         } catch let error as S3TransportError {
             throw unusable("cannot reach S3 endpoint \(client.location.endpoint.absoluteString): \(error.reason)"
                 + (error.attempts > 1 ? " (after \(error.attempts) attempts)" : ""))

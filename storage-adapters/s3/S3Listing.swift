@@ -59,7 +59,7 @@ enum S3Listing {
     private static func send(_ client: S3Client, _ request: S3Request, prefix: String, _ operation: String) throws -> S3XML {
         let response: S3Response
         do {
-            response = try Blocking.run { try await client.send(request) }
+            response = try client.send(request)
         } catch let error as S3TransportError {
             throw StorageError.io(key: prefix, message: "S3 \(operation) at \(client.location.endpoint.absoluteString): \(error.reason)")
         }

@@ -23,40 +23,42 @@ extension S3StorageAdapter {
         }
     }
 
-    /// Sends every part, at most `parallelRequests` at once; returns their ETags in order.
+    /// Sends every part from up to `parallelRequests` threads of its own (real threads, not
+    /// GCD's: see `S3Client.send`); returns the ETags in part order, or the first failure.
     private func uploadParts(_ key: String, data: Data, uploadID: String) throws -> [String] {
         let partSize = s3Location.partSize
         let count = (data.count + partSize - 1) / partSize
-        let inFlight = s3Location.parallelRequests
-        return try Blocking.run { [self] in
-            try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                var etags = [String](repeating: "", count: count)
-                var next = 0
-                func startPart() {
-                    let index = next
-                    next += 1
+        let state = Locked((next: 0, etags: [String](repeating: "", count: count), failure: StorageError?.none))
+        let done = DispatchGroup()
+        for _ in 0..<min(count, s3Location.parallelRequests) {
+            done.enter()
+            Thread.detachNewThread { [self] in
+                defer { done.leave() }
+                while let index = state.update({ state -> Int? in
+                    guard state.failure == nil, state.next < count else { return nil }
+                    state.next += 1
+                    return state.next - 1
+                }) {
                     let range = data.startIndex + index * partSize..<data.startIndex + min(data.count, (index + 1) * partSize)
-                    group.addTask { (index, try await self.uploadPart(key, part: Data(data[range]), number: index + 1, uploadID: uploadID)) }
+                    do {
+                        let etag = try uploadPart(key, part: data.subdata(in: range), number: index + 1, uploadID: uploadID)
+                        state.update { $0.etags[index] = etag }
+                    } catch {
+                        state.update { $0.failure = $0.failure ?? (error as? StorageError ?? .io(key: key, message: "\(error)")) }
+                    }
                 }
-                while next < min(count, inFlight) { startPart() }
-                while let (index, etag) = try await group.next() {
-                    etags[index] = etag
-                    if next < count { startPart() }
-                }
-                return etags
             }
         }
+        done.wait()
+        let result = state.value
+        if let failure = result.failure { throw failure }
+        return result.etags
     }
 
-    private func uploadPart(_ key: String, part: Data, number: Int, uploadID: String) async throws -> String {
+    private func uploadPart(_ key: String, part: Data, number: Int, uploadID: String) throws -> String {
         let request = S3Request(.PUT, objectKey(key), kind: .other, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                                 headers: integrityHeaders(part), body: part)
-        let response: S3Response
-        do {
-            response = try await client.send(request)
-        } catch let error as S3TransportError {
-            throw StorageError.io(key: key, message: "S3 UploadPart \(number): \(error.reason) after \(error.attempts) attempts")
-        }
+        let response = try send(key, request)
         guard response.status == 200, let etag = response.header("ETag"), !etag.isEmpty else {
             throw response.error(key: key, "UploadPart \(number)")
         }

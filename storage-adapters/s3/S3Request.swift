@@ -2,7 +2,9 @@ import Foundation
 import NIOHTTP1
 import StorageAdapter
 
-/// One S3 call as the adapter describes it, before addressing and signing.
+/// One S3 call as the adapter describes it, before addressing and signing. Every call may be
+/// sent again after a transient failure: a PUT replaces, a DELETE is idempotent, a conditional
+/// PUT checks again, a repeated CompleteMultipartUpload is recognised (`S3Multipart`).
 struct S3Request: Sendable {
     /// Which tally column the request counts in.
     enum Kind: Sendable { case put, get, head, list, delete, other }
@@ -14,9 +16,8 @@ struct S3Request: Sendable {
     var headers: [(String, String)] = []
     var body = Data()
     var kind: Kind
-    /// Whether an equal request may be sent again after a transient failure. Every S3 call the
-    /// adapter makes is (a PUT replaces, a DELETE is idempotent, a conditional PUT re-checks).
-    var retryable = true
+    /// Sends at most this many times, when fewer than the client's policy allows.
+    var attemptLimit: Int?
 
     init(_ method: HTTPMethod, _ objectKey: String?, kind: Kind, query: [(String, String)] = [],
          headers: [(String, String)] = [], body: Data = Data()) {

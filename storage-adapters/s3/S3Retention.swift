@@ -7,11 +7,20 @@ import StorageAdapter
 /// bucket, so deleting a key means deleting each of its versions (a plain DELETE would only
 /// add a delete marker and free nothing).
 extension S3StorageAdapter {
+    /// One PUT carrying the lock whenever S3 allows one (up to 5 GiB), whatever the multipart
+    /// threshold: RGW 16.2 drops the lock headers of CreateMultipartUpload (checked by hand
+    /// with boto3 too), and a retention set after the upload would leave a moment unretained.
+    /// Only a larger object goes up in parts and has its retention set afterwards.
     public func put(_ key: String, data: Data, retainUntil: Date) throws {
         try S3KeyRules.validate(key)
         try requireLock(key)
-        try write(key, data: data, headers: [("x-amz-object-lock-mode", "COMPLIANCE"),
-                                             ("x-amz-object-lock-retain-until-date", S3Dates.iso8601(retainUntil))])
+        let lock = [("x-amz-object-lock-mode", "COMPLIANCE"), ("x-amz-object-lock-retain-until-date", S3Dates.iso8601(retainUntil))]
+        if data.count <= S3Location.maximumSinglePut {
+            try putSingle(key, data: data, headers: lock)
+        } else {
+            try putMultipart(key, data: data, headers: lock)
+            try putRetention(key, until: retainUntil)
+        }
     }
 
     /// Reads the current date first and writes only a later one: S3 refuses to shorten a
@@ -20,6 +29,11 @@ extension S3StorageAdapter {
         try S3KeyRules.validate(key)
         try requireLock(key)
         if let current = try storedRetention(key), current >= until { return }
+        try putRetention(key, until: until)
+    }
+
+    /// PutObjectRetention (compliance mode).
+    private func putRetention(_ key: String, until: Date) throws {
         let body = Data(("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode>"
             + "<RetainUntilDate>\(S3Dates.iso8601(until))</RetainUntilDate></Retention>").utf8)
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .other, query: [("retention", "")],

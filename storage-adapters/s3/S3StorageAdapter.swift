@@ -31,6 +31,12 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
 
     init(location: S3Location, credentials: S3Credentials, create: Bool, objectLock: Bool,
          retry: S3RetryPolicy, listPageSize: Int) throws {
+        // The fields are public and settable; hold a hand-built location to what parsing allows.
+        guard (1...256).contains(location.parallelRequests),
+              (S3Location.minimumPartSize...S3Location.maximumSinglePut).contains(location.partSize),
+              (S3Location.minimumPartSize...S3Location.maximumSinglePut).contains(location.multipartThreshold) else {
+            throw StorageError.unusableLocation("S3 location \(location): parallel must be 1-256, part size and multipart threshold 5MiB-5GiB")
+        }
         s3Location = location
         client = S3Client(location: location, credentials: credentials, retry: retry)
         self.listPageSize = listPageSize
@@ -40,6 +46,9 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
 
     public var location: String { s3Location.description }
     public var preferredConcurrency: Int { s3Location.parallelRequests }
+    /// 32 MiB: half the PUTs of 16 MiB objects per GiB (requests are what S3 bills and waits
+    /// on), still one request each, below the multipart threshold.
+    public var preferredObjectSize: Int { min(32 << 20, s3Location.multipartThreshold) }
     public var requestTally: RequestTally { client.tally }
 
     public func put(_ key: String, data: Data) throws {
@@ -48,14 +57,22 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     }
 
     /// A PUT with `If-None-Match: *`: S3 refuses it with 412 when the key exists, atomically.
+    /// In a versioned bucket (the PUT answers with a version id) RGW 16.2 ignores the
+    /// condition, and the race is settled by the key's versions instead (`settleExclusiveCreate`).
     public func createExclusive(_ key: String, data: Data) throws -> Bool {
         try S3KeyRules.validate(key)
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .put,
                                                headers: [("If-None-Match", "*")] + integrityHeaders(data), body: data))
         switch response.status {
-        case 200: return true
-        case 412: return false
-        default: throw response.error(key: key, "PUT If-None-Match")
+        case 200:
+            guard let version = response.header("x-amz-version-id"), version != "null" else { return true }
+            versioned.update { $0 = true }
+            return try settleExclusiveCreate(key, ourVersion: version, data: data, retried: response.attempts > 1)
+        case 412:
+            // A retry may find the object its own lost-answer attempt wrote: then it is ours.
+            return response.attempts > 1 && (try? get(key)) == data
+        default:
+            throw response.error(key: key, "PUT If-None-Match")
         }
     }
 
@@ -129,6 +146,10 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
         if data.count > s3Location.multipartThreshold {
             return try putMultipart(key, data: data, headers: headers)
         }
+        try putSingle(key, data: data, headers: headers)
+    }
+
+    func putSingle(_ key: String, data: Data, headers: [(String, String)]) throws {
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .put, headers: headers + integrityHeaders(data), body: data))
         guard response.status == 200 else { throw response.error(key: key, "PUT") }
     }
@@ -142,7 +163,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     func send(_ key: String, _ request: S3Request) throws -> S3Response {
         let client = client
         do {
-            return try Blocking.run { try await client.send(request) }
+            return try client.send(request)
         } catch let error as S3TransportError {
             throw StorageError.io(key: key, message: "S3 \(request.method.rawValue) to \(s3Location.endpoint.absoluteString): "
                 + error.reason + (error.attempts > 1 ? " after \(error.attempts) attempts" : ""))
