@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "VBackupCLI",
             dependencies: [
-                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient",
+                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient", "ResourceControl",
                 "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
