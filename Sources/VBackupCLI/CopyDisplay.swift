@@ -28,6 +28,10 @@ final class CopyDisplay: @unchecked Sendable {
                 guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
                 lastDraw = Date()
                 write("\r\u{1B}[K\(point) \(disk): \(done)/\(total) chunks")
+            case .checkpointed(let chunks, let bytes):
+                // Logs of scheduled copies show how far a killed run got.
+                guard !isTerminal else { return }
+                write("\(point): checkpoint, \(chunks) chunks (\(Human.bytes(UInt64(bytes)))) sent so far are kept\n")
             case .pointFinished(_, let outcome):
                 let word = ["copied": "copied", "alreadyThere": "already there", "refused": "REFUSED", "failed": "FAILED"][outcome.rawValue]!
                 write("\(isTerminal ? "\r\u{1B}[K" : "")\(point): \(word)\n")

@@ -54,6 +54,9 @@ public enum CopyProgress: Sendable {
     case diskStarted(target: String, chunks: Int)
     /// This many more chunks of the current disk are done (sent, deduplicated or zero).
     case chunksDone(Int)
+    /// Everything sent so far is durable and indexed in the target: a kill from here on
+    /// loses only what is sent after it. The run's totals so far.
+    case checkpointed(chunksSent: Int, bytesSent: Int)
     case pointFinished(id: String, outcome: Outcome)
 
     public enum Outcome: String, Sendable {
@@ -64,17 +67,19 @@ public enum CopyProgress: Sendable {
 /// Counters the copy threads add to; read once at the end into the report.
 final class CopyTally: @unchecked Sendable {
     private let lock = NSLock()
-    private var sent = 0, deduplicated = 0, zero = 0, read = 0, written = 0
+    private var chunksSent = 0, deduplicated = 0, zero = 0, read = 0, written = 0
 
-    func chunkSent(bytes: Int) { lock.withLock { sent += 1; written += bytes } }
+    func chunkSent(bytes: Int) { lock.withLock { chunksSent += 1; written += bytes } }
     func chunkDeduplicated() { lock.withLock { deduplicated += 1 } }
     func zeroChunk() { lock.withLock { zero += 1 } }
     func bytesRead(_ count: Int) { lock.withLock { read += count } }
     func bytesSent(_ count: Int) { lock.withLock { written += count } }
 
+    var sent: (chunks: Int, bytes: Int) { lock.withLock { (chunksSent, written) } }
+
     func add(to report: inout CopyReport) {
         lock.withLock {
-            report.chunksSent = sent
+            report.chunksSent = chunksSent
             report.chunksDeduplicated = deduplicated
             report.zeroChunks = zero
             report.bytesRead = read

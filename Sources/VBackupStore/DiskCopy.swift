@@ -78,12 +78,16 @@ struct DiskCopy: Sendable {
 final class Checkpoints: @unchecked Sendable {
     private let session: WriteSession
     private let interval: Int
+    private let tally: CopyTally
+    private let progress: @Sendable (CopyProgress) -> Void
     private let lock = NSLock()
     private var sinceLast = 0
 
-    init(session: WriteSession, interval: Int) {
+    init(session: WriteSession, interval: Int, tally: CopyTally, progress: @escaping @Sendable (CopyProgress) -> Void) {
         self.session = session
         self.interval = max(1, interval)
+        self.tally = tally
+        self.progress = progress
     }
 
     func added(_ bytes: Int) throws {
@@ -93,13 +97,19 @@ final class Checkpoints: @unchecked Sendable {
             sinceLast = 0
             return true
         }
-        if due { try session.checkpoint() }
+        if due { try checkpoint() }
     }
 
     /// A checkpoint now (at the end of each disk).
     func now() throws {
         lock.withLock { sinceLast = 0 }
+        try checkpoint()
+    }
+
+    private func checkpoint() throws {
         try session.checkpoint()
+        let (chunks, bytes) = tally.sent
+        progress(.checkpointed(chunksSent: chunks, bytesSent: bytes))
     }
 }
 

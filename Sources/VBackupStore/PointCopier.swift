@@ -143,7 +143,8 @@ public final class PointCopier: Sendable {
         let session = try target.beginSession()
         do {
             var manifest = point
-            let checkpoints = Checkpoints(session: session, interval: options.checkpointPacks * target.config.packSize)
+            let checkpoints = Checkpoints(
+                session: session, interval: options.checkpointPacks * target.config.packSize, tally: tally, progress: options.progress)
             let disks = DiskCopy(
                 source: source, session: session, targetCodec: target.chunkCodec, translation: translation,
                 tally: tally, checkpoints: checkpoints, options: options, threads: threads)
