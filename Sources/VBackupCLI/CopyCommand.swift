@@ -66,20 +66,25 @@ struct CopyCommand: ParsableCommand {
     }
 
     private func openTarget() throws -> Store {
-        let adapter = try StoreURL.adapter(for: to, create: false)
-        let environment = ProcessInfo.processInfo.environment
-        let keyFile = (toKeyFile ?? environment["VBACKUP_TO_KEY_FILE"]).flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-        let keys = KeySource(keyFile: keyFile) { [toPassphraseFile, location = adapter.location] in
-            try TargetPassphrase.read(file: toPassphraseFile, location: location)
-        }
-        return try Store.open(adapter: adapter, cacheDirectory: global.cacheDirectory, keys: keys)
+        try TargetStore.open(to, keyFile: toKeyFile, passphraseFile: toPassphraseFile, cacheDirectory: global.cacheDirectory)
     }
 }
 
-/// The target store's passphrase: never the source's variables, so a copy to a store with
-/// another passphrase cannot silently try the wrong one.
-enum TargetPassphrase {
-    static func read(file: String?, location: String) throws -> String {
+/// A copy's target store, unlocked with its own key file and passphrase: never the source's
+/// variables, so a copy to a store with another passphrase cannot silently try the wrong one.
+/// `vbackup copy` and the agent's copy jobs open it the same way.
+enum TargetStore {
+    static func open(_ location: String, keyFile: String?, passphraseFile: String?, cacheDirectory: URL) throws -> Store {
+        let adapter = try StoreURL.adapter(for: location, create: false)
+        let environment = ProcessInfo.processInfo.environment
+        let keyPath = (keyFile ?? environment["VBACKUP_TO_KEY_FILE"]).flatMap { $0.isEmpty ? nil : $0 }
+        let keys = KeySource(keyFile: keyPath.map { URL(fileURLWithPath: $0) }) { [location = adapter.location] in
+            try passphrase(file: passphraseFile, location: location)
+        }
+        return try Store.open(adapter: adapter, cacheDirectory: cacheDirectory, keys: keys)
+    }
+
+    static func passphrase(file: String?, location: String) throws -> String {
         let environment = ProcessInfo.processInfo.environment
         if let path = file ?? environment["VBACKUP_TO_PASSPHRASE_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return try Passphrase.fromFile(path)

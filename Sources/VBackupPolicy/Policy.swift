@@ -36,6 +36,8 @@ public struct Policy: Hashable, Sendable {
     public var throttle: Throttle
     /// When and how the agent drills the policy's VMs; nil: never.
     public var drill: DrillPolicy?
+    /// When and where the agent copies the policy's points (an off-site copy); nil: never.
+    public var copy: CopyPolicy? = nil
     /// The file the policy was read from ("" when built in code).
     public var file: String
     /// The line of `name:` in `file`, for errors that point at the policy as a whole.

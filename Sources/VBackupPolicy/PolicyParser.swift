@@ -15,6 +15,7 @@ struct PolicyParser {
 
     static let topKeys = [
         "version", "name", "priority", "select", "schedule", "retention", "store", "encryption", "throttle", "drill",
+        "copy",
     ]
     /// Keys of the format before versions, with where they went.
     static let movedKeys = ["vms": "format 1 moved it to select: vms:"]
@@ -42,6 +43,7 @@ struct PolicyParser {
         } ?? .any
         policy.throttle = top["throttle"].flatMap { throttle($0) } ?? Throttle()
         policy.drill = top["drill"].flatMap { drill($0, policyName: policy.name) }
+        policy.copy = top["copy"].flatMap { copy($0, policy: policy) }
         return policy
     }
 
