@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # The PostgreSQL role .ci/setup-host makes; the server tests create and drop their own databases with it.
 export VBACKUP_TEST_POSTGRES ?= postgres://vbackup:vbackup@127.0.0.1:5432/vbackup
 
-.PHONY: setup demo test bench bench-store bench-agent bench-server bench-restore
+.PHONY: setup demo test rgw bench bench-store bench-agent bench-server bench-restore
 
 setup:
 	bash .ci/setup-host
@@ -14,9 +14,14 @@ demo: setup
 	swift build -c release --product vbackup
 	.build/release/vbackup demo
 
-# (2) The whole test suite: unit tests and integration tests against the real libvirtd.
+# (2) The whole test suite: unit tests and integration tests against the real libvirtd, and the
+# S3 tests against a real Ceph RADOS Gateway on 127.0.0.1 (.ci/rgw starts it if it is not up).
 test: setup
-	swift test
+	eval "$$(bash .ci/rgw start)" && swift test
+
+# A real S3 server (Ceph RGW) for trying S3 stores by hand: prints the endpoint and test keys.
+rgw: setup
+	bash .ci/rgw start
 
 # Speed and size, side by side with virtnbdbackup on the same VM in the same run.
 bench: setup

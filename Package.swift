@@ -10,6 +10,7 @@ import PackageDescription
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
+///   S3Storage (storage-adapters/s3) -> StorageAdapter, AsyncHTTPClient, NIO, Crypto (SigV4, MD5)
 ///   ResourceControl -> Foundation/Glibc only (bandwidth governor, CPU cgroups, PSI, adaptive throttle)
 ///
 /// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
@@ -47,6 +48,18 @@ let package = Package(
             name: "LocalStorage",
             dependencies: ["StorageAdapter"],
             path: "storage-adapters/local"
+        ),
+        .target(
+            name: "S3Storage",
+            dependencies: [
+                "StorageAdapter",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "storage-adapters/s3"
         ),
         .target(
             name: "VBackupStore",
@@ -136,7 +149,16 @@ let package = Package(
         ),
         .executableTarget(name: "vbackup-storebench", dependencies: ["VBackupStore", "LocalStorage", "VBackupModel"], path: "Tests/Benchmarks/StoreBench"),
 
-        .testTarget(name: "VBackupStoreTests", dependencies: ["VBackupStore", "LocalStorage", "StorageAdapter", "ZstdCodec", "VBackupModel"]),
+        .testTarget(
+            name: "VBackupStoreTests",
+            dependencies: [
+                "VBackupStore", "LocalStorage", "S3Storage", "StorageAdapter", "ZstdCodec", "VBackupModel",
+                // NIO: the loopback listener that answers 503 SlowDown for the retry test.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "VBackupPolicyTests", dependencies: ["VBackupPolicy"]),
         .testTarget(name: "ResourceControlTests", dependencies: ["ResourceControl"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "VBackupModel", "VBackupStore"]),

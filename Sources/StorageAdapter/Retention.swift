@@ -38,6 +38,21 @@ public struct RequestTally: Sendable, Codable, Equatable {
     public init() {}
 
     public var total: Int { puts + gets + heads + lists + deletes + other }
+
+    /// What was counted after `earlier` was read.
+    public func since(_ earlier: RequestTally) -> RequestTally {
+        var delta = RequestTally()
+        delta.puts = puts - earlier.puts
+        delta.gets = gets - earlier.gets
+        delta.heads = heads - earlier.heads
+        delta.lists = lists - earlier.lists
+        delta.deletes = deletes - earlier.deletes
+        delta.other = other - earlier.other
+        delta.retries = retries - earlier.retries
+        delta.bytesSent = bytesSent - earlier.bytesSent
+        delta.bytesReceived = bytesReceived - earlier.bytesReceived
+        return delta
+    }
 }
 
 /// An adapter that counts the requests it makes to its backend.

@@ -23,7 +23,7 @@ struct CondemnedRecord: Codable, Sendable {
     init(packs: [String], objects: [String]) {
         id = Store.newPointID(at: Date())
         createdAt = Date()
-        host = ProcessInfo.processInfo.hostName
+        host = ThisHost.name
         self.packs = packs
         self.objects = objects
     }

@@ -23,7 +23,7 @@ struct LeaseHolder: Codable, Sendable {
     static func current(id: String, purpose: String, expiresAfter: Double) -> LeaseHolder {
         let now = Date()
         return LeaseHolder(
-            id: id, purpose: purpose, host: ProcessInfo.processInfo.hostName, bootID: ThisHost.bootID,
+            id: id, purpose: purpose, host: ThisHost.name, bootID: ThisHost.bootID,
             pid: getpid(), processStart: ThisHost.processStart(getpid()) ?? 0, startedAt: now, renewedAt: now,
             expiresAfter: expiresAfter)
     }
@@ -33,7 +33,7 @@ struct LeaseHolder: Codable, Sendable {
     /// "This host" needs the same boot id *and* host name: containers on one kernel share the
     /// boot id but not the pid namespace, and must judge each other by lease time.
     func isAlive(modified: Date?, now: Date = Date()) -> Bool {
-        if bootID == ThisHost.bootID && !bootID.isEmpty && host == ProcessInfo.processInfo.hostName {
+        if bootID == ThisHost.bootID && !bootID.isEmpty && host == ThisHost.name {
             return ThisHost.processStart(pid) == processStart
         }
         let last = max(renewedAt, modified ?? renewedAt)
@@ -47,6 +47,13 @@ struct LeaseHolder: Codable, Sendable {
 
 /// Facts about this host and its processes, from `/proc`.
 enum ThisHost {
+    /// The name leases carry: `$VBACKUP_HOST_NAME` when set (several agents on one machine that
+    /// must judge each other as separate hosts do, by lease time), else the host name.
+    static let name: String = {
+        if let name = ProcessInfo.processInfo.environment["VBACKUP_HOST_NAME"], !name.isEmpty { return name }
+        return ProcessInfo.processInfo.hostName
+    }()
+
     static let bootID: String = {
         (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
