@@ -12,7 +12,7 @@ extension PolicyReport {
         lines.append("  retention: \(retention.summary)")
         lines.append("  store: " + (store ?? "the agent's default store"))
         lines.append("  encryption: " + Self.encryptionText[encryption, default: encryption])
-        return lines + throttleLines + drillLines
+        return lines + throttleLines + drillLines + copyLines
     }
 
     static let encryptionText = [

@@ -57,6 +57,21 @@ struct CopyPolicyTests {
         #expect(uuids.contains { copy.schedule.jitterOffset(vmUUID: $0) != drill.schedule.jitterOffset(vmUUID: $0) })
     }
 
+    @Test("policy check explains the copy: where to, when, how fast, the next fire times; nothing without one")
+    func explained() throws {
+        let parsed = try policy("copy:\n  to: /mnt/offsite\n  calendar: \"*-*-* 03:30\"\n  timezone: Europe/Paris\n  window: 4h\n"
+            + "  jitter: 30m\n  bandwidth: 40MiB/s\n  vms: [web-*]\n")
+        let report = PolicyReport(parsed, now: at("2025-03-29T12:00:00+01:00"))
+        #expect(Array(report.lines.suffix(3)) == [
+            "  copy: every day at 03:30 Europe/Paris: the points of VMs web-* among the policy's not yet in /mnt/offsite, only the chunks it lacks",
+            "    each VM starts up to 30m after the fire time (its own jitter) and must start within 4h of it; bandwidth 40 MiB/s",
+            "    next: Sun 2025-03-30 03:30 +02:00, Mon 2025-03-31 03:30 +02:00, Tue 2025-04-01 03:30 +02:00",
+        ])
+        #expect(report.copy?.bandwidth.bytesPerSecond == 40 << 20 && report.copy?.to == "/mnt/offsite")
+        let bare = PolicyReport(try policy("retention: {keep-last: 1}\n"), now: Date())
+        #expect(bare.copy == nil && !bare.lines.contains { $0.contains("copy") })
+    }
+
     static let mistakes: [(String, String)] = [
         ("copy: s3://b/p\n", "3: copy: expected a mapping (key: value lines), found 's3://b/p'"),
         ("copy:\n  to: /mnt/o\n", "4: missing required key 'calendar' in copy"),
