@@ -4,7 +4,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # The PostgreSQL role .ci/setup-host makes; the server tests create and drop their own databases with it.
 export VBACKUP_TEST_POSTGRES ?= postgres://vbackup:vbackup@127.0.0.1:5432/vbackup
 
-.PHONY: setup demo test rgw bench bench-store bench-agent bench-server bench-restore
+.PHONY: setup demo test rgw bench bench-store bench-agent bench-server bench-restore bench-s3
 
 setup:
 	bash .ci/setup-host
@@ -50,3 +50,8 @@ bench-server: setup
 bench-restore: setup
 	swift build -c release --product vbackup
 	bash Tests/Benchmarks/restore-speed.sh .build/release/vbackup
+
+# S3 (Ceph RGW on loopback) against the local store, and restic into the same RGW: throughput and requests per GiB.
+bench-s3: setup
+	swift build -c release --product vbackup
+	bash Tests/Benchmarks/s3-throughput.sh .build/release/vbackup

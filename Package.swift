@@ -130,7 +130,8 @@ let package = Package(
         .target(
             name: "VBackupCLI",
             dependencies: [
-                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "StorageAdapter", "LibvirtClient", "ResourceControl",
+                "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "S3Storage", "StorageAdapter", "LibvirtClient",
+                "ResourceControl",
                 "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -187,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "VBackupAgent", "FleetAPI", "FleetClient"]
+            dependencies: ["vbackup", "BackupEngine", "VBackupStore", "VBackupModel", "LibvirtClient", "LocalStorage", "S3Storage", "StorageAdapter", "VBackupAgent", "FleetAPI", "FleetClient"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupEngine
 import Foundation
 import LibvirtClient
+import StorageAdapter
 import VBackupModel
 
 struct BackupCommand: ParsableCommand {
@@ -34,12 +35,17 @@ struct BackupCommand: ParsableCommand {
         for name in names {
             if Interruption.isRequested { break }
             let started = Date()
+            let counter = store.adapter as? any RequestCountingStorageAdapter
+            let before = counter?.requestTally
             do {
                 let point = try runner.backup(vm: name)
-                results.append(BackupReport(vm: name, ok: true, point: PointSummary(point), seconds: Date().timeIntervalSince(started), error: nil))
-                if !json { printSummary(point, seconds: Date().timeIntervalSince(started)) }
+                let requests = counter.map { $0.requestTally.since(before ?? RequestTally()) }
+                results.append(BackupReport(vm: name, ok: true, point: PointSummary(point), seconds: Date().timeIntervalSince(started),
+                                            storageRequests: requests, error: nil))
+                if !json { printSummary(point, seconds: Date().timeIntervalSince(started), requests: requests) }
             } catch {
-                results.append(BackupReport(vm: name, ok: false, point: nil, seconds: Date().timeIntervalSince(started), error: OneLine.describe(error)))
+                results.append(BackupReport(vm: name, ok: false, point: nil, seconds: Date().timeIntervalSince(started),
+                                            storageRequests: nil, error: OneLine.describe(error)))
                 FileHandle.standardError.write(Data("vbackup: \(OneLine.describe(error))\n".utf8))
             }
         }
@@ -47,13 +53,17 @@ struct BackupCommand: ParsableCommand {
         if results.contains(where: { !$0.ok }) || results.count < names.count { throw ExitCode.failure }
     }
 
-    private func printSummary(_ point: PointManifest, seconds: Double) {
+    private func printSummary(_ point: PointManifest, seconds: Double, requests: RequestTally?) {
         print("\(point.vmName): point \(point.id) (\(point.consistency.rawValue)) in \(String(format: "%.1f", seconds)) s")
         for disk in point.disks {
             let reason = disk.fullReason.map { " — \($0)" } ?? ""
             print("  \(disk.target): \(disk.mode.rawValue)\(reason); read \(Human.bytes(disk.bytesRead)) at \(Human.rate(disk.bytesRead, seconds: seconds)), stored \(Human.bytes(disk.bytesStored)) new (\(disk.chunksNew) new chunks, \(disk.chunksReused) reused)")
         }
         if let note = point.consistencyNote { print("  consistency: \(note)") }
+        if let requests {
+            print("  storage: \(requests.total) requests (\(requests.puts) PUT, \(requests.gets) GET, \(requests.lists) LIST), "
+                + "\(Human.bytes(UInt64(requests.bytesSent))) sent for \(Human.bytes(point.bytesStored)) stored")
+        }
     }
 }
 
@@ -63,5 +73,7 @@ struct BackupReport: Encodable {
     var ok: Bool
     var point: PointSummary?
     var seconds: Double
+    /// The storage requests this backup made (S3 stores: a cost measure), nil for local stores.
+    var storageRequests: RequestTally?
     var error: String?
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalStorage
+import S3Storage
 import StorageAdapter
 import VBackupStore
 
@@ -83,21 +84,43 @@ struct GlobalOptions: ParsableArguments {
 
 /// Maps a store path or URL to its storage adapter.
 enum StoreURL {
-    static func adapter(for location: String, create: Bool) throws -> any StorageAdapter {
+    /// `create`: make the location if it is missing (a local folder, or an S3 bucket; with
+    /// `objectLock`, a bucket with S3 Object Lock on, for immutable points).
+    static func adapter(for location: String, create: Bool, objectLock: Bool = false) throws -> any StorageAdapter {
+        if location.hasPrefix("s3://") {
+            let credentials = try S3Credentials.resolve(
+                configured: ConfigFile.load()?.s3?.credentials, environment: ProcessInfo.processInfo.environment)
+            return try S3StorageAdapter(
+                location: S3Location(parsing: location), credentials: credentials, create: create, objectLock: objectLock)
+        }
         if location.hasPrefix("file://") {
             return try LocalStorageAdapter(root: URL(fileURLWithPath: String(location.dropFirst("file://".count))), create: create)
         }
         if let scheme = location.range(of: "://") {
-            throw ValidationError("unsupported store URL scheme '\(location[..<scheme.lowerBound])' (use a path or file://)")
+            throw ValidationError("unsupported store URL scheme '\(location[..<scheme.lowerBound])' (use a path, file:// or s3://)")
         }
         let url = URL(fileURLWithPath: location, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return try LocalStorageAdapter(root: url.standardizedFileURL, create: create)
     }
 }
 
-/// `/etc/vbackup/config.json` (or `$VBACKUP_CONFIG`): host-wide defaults.
+/// `/etc/vbackup/config.json` (or `$VBACKUP_CONFIG`): host-wide defaults. Keep it readable by
+/// root only when it holds S3 keys.
 struct ConfigFile: Decodable {
     var store: String?
+    /// `"s3": {"accessKeyId": "…", "secretAccessKey": "…"}`: keys for `s3://` stores, used when the
+    /// environment has none (before the AWS credentials file).
+    var s3: S3Keys?
+
+    struct S3Keys: Decodable {
+        var accessKeyId: String
+        var secretAccessKey: String
+        var sessionToken: String?
+
+        var credentials: S3Credentials {
+            S3Credentials(accessKeyID: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken)
+        }
+    }
 
     static func load() throws -> ConfigFile? {
         let path = ProcessInfo.processInfo.environment["VBACKUP_CONFIG"] ?? "/etc/vbackup/config.json"
