@@ -1,17 +1,35 @@
 import BackupEngine
 import Foundation
+@testable import S3Storage
 import VBackupModel
 import XCTest
 
-/// `vbackup copy` with the real binary: points of real VMs copied to another store restore
-/// bit-exact from it; a copy killed mid-way finishes on the next run without sending again
-/// what arrived; `--bandwidth` bounds the rate; bad input is one line.
+/// `vbackup copy` with the real binary, into local folders and into S3 on the lab's real Ceph
+/// RGW: points of real VMs copied to another store restore bit-exact from it (local → local,
+/// local → S3, S3 → S3); a copy killed mid-way finishes on the next run without sending again
+/// what arrived, and the target verifies; `--bandwidth` bounds the rate; bad input is one line.
 final class CopyTests: XCTestCase {
     var lab: Lab!
+    var s3: S3Lab!
     private let targetPassphrase = "copy target: off-site horse"
 
-    override func setUpWithError() throws { lab = try Lab() }
+    override func setUpWithError() throws {
+        lab = try Lab()
+        s3 = try S3Lab(self, prefix: "vbt-copy")
+        let bucket = s3!
+        addTeardownBlock { Self.removeBucket(bucket) }
+    }
+
     override func tearDown() { lab?.cleanup() }
+
+    /// Empties the lab bucket and removes it (S3Lab only empties it).
+    static func removeBucket(_ s3: S3Lab) {
+        s3.empty()
+        guard let adapter = try? S3StorageAdapter(
+            location: S3Location(parsing: "s3://\(s3.bucket)?endpoint=\(s3.endpoint)&region=us-east-1"),
+            credentials: S3Credentials(accessKeyID: s3.accessKey, secretAccessKey: s3.secretKey), create: false) else { return }
+        _ = try? adapter.send("bucket", S3Request(.DELETE, nil, kind: .other))
+    }
 
     /// A store `vbackup copy` writes to, made with `vbackup store init`.
     struct Target {
@@ -21,8 +39,10 @@ final class CopyTests: XCTestCase {
 
     private var environment: [String: String] {
         // Empty variables count as unset: nothing inherited unlocks a store by accident.
-        ["VBACKUP_CACHE": lab.cachePath.path, "VBACKUP_PASSPHRASE": "", "VBACKUP_PASSPHRASE_FILE": "",
-         "VBACKUP_TO_PASSPHRASE": targetPassphrase, "VBACKUP_TO_PASSPHRASE_FILE": ""]
+        s3.environment.merging([
+            "VBACKUP_CACHE": lab.cachePath.path, "VBACKUP_PASSPHRASE": "", "VBACKUP_PASSPHRASE_FILE": "",
+            "VBACKUP_TO_PASSPHRASE": targetPassphrase, "VBACKUP_TO_PASSPHRASE_FILE": "",
+        ]) { $1 }
     }
 
     private func vbackup(_ arguments: [String], passphrase: String = "") throws -> (status: Int32, out: String, err: String) {
@@ -30,7 +50,16 @@ final class CopyTests: XCTestCase {
     }
 
     private func localTarget(_ name: String, encrypted: Bool) throws -> Target {
-        let target = Target(location: lab.root.appendingPathComponent(name).path, encrypted: encrypted)
+        try makeTarget(lab.root.appendingPathComponent(name).path, encrypted: encrypted)
+    }
+
+    /// A store under `name/` in the lab bucket.
+    private func s3Target(_ name: String, encrypted: Bool) throws -> Target {
+        try makeTarget(s3.storeURL(name), encrypted: encrypted)
+    }
+
+    private func makeTarget(_ location: String, encrypted: Bool) throws -> Target {
+        let target = Target(location: location, encrypted: encrypted)
         let created = try vbackup(["store", "init", "--store", target.location, "--encryption", encrypted ? "aes-256-gcm" : "none"],
                                   passphrase: targetPassphrase)
         XCTAssertEqual(created.status, 0, created.err)
@@ -38,8 +67,10 @@ final class CopyTests: XCTestCase {
     }
 
     /// `vbackup copy --from LAB --to TARGET --json …`: the report.
-    private func copy(to target: Target, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        let run = try vbackup(["copy", "--from", lab.storePath.path, "--to", target.location, "--json"] + extra)
+    private func copy(to target: Target, from source: Target? = nil, _ extra: [String] = [],
+                      file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let run = try vbackup(["copy", "--from", source?.location ?? lab.storePath.path, "--to", target.location, "--json"] + extra,
+                              passphrase: source?.encrypted == true ? targetPassphrase : "")
         XCTAssertEqual(run.status, 0, run.err, file: file, line: line)
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any], run.out, file: file, line: line)
     }
@@ -91,10 +122,19 @@ final class CopyTests: XCTestCase {
     // MARK: - Resume
 
     func testACopyKilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
+        try killAndResume(into: try localTarget("resume-target", encrypted: true))
+    }
+
+    func testACopyIntoS3KilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
+        try killAndResume(into: try s3Target("resume", encrypted: true))
+    }
+
+    /// Copies a 256 MiB point at 40 MiB/s, SIGKILLs the copy after its first checkpoint, then
+    /// runs it again unthrottled.
+    private func killAndResume(into target: Target) throws {
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 320)])
         try vm.write("vda", offset: 0, length: 256 * .mib, from: try lab.randomFile(mib: 256))
         let (point, references) = try lab.backupWithReference(vm, tag: "big")
-        let target = try localTarget("resume-target", encrypted: true)
 
         // Slowed down so the kill lands after the first checkpoint (8 packs, 128 MiB) and well
         // before the end (256 MiB).
@@ -123,6 +163,31 @@ final class CopyTests: XCTestCase {
         try assertTargetRestores(target, point, equal: references)
     }
 
+    func testS3CopiesFromALocalStoreAndBetweenBucketsRestoreBitExact() throws {
+        let vm = try lab.domain()
+        try vm.write("vda", offset: 0, length: 8 * .mib, from: try lab.randomFile(mib: 8))
+        let (full, fullReferences) = try lab.backupWithReference(vm, tag: "full")
+        try vm.write("vda", offset: 20 * .mib, length: 1 * .mib, pattern: 0x5D)
+        let (incremental, references) = try lab.backupWithReference(vm, tag: "incremental")
+
+        let sealed = try s3Target("sealed", encrypted: true)
+        let first = try copy(to: sealed)
+        XCTAssertEqual(ids(first, "copied"), [full.id, incremental.id])
+        let plain = try s3Target("plain", encrypted: false)
+        let between = try copy(to: plain, from: sealed)
+        XCTAssertEqual(ids(between, "copied"), [full.id, incremental.id])
+        XCTAssertEqual(between["chunksSent"] as? Int, first["chunksSent"] as? Int, "the same distinct chunks, each once")
+        for target in [sealed, plain] {
+            try assertTargetRestores(target, full, equal: fullReferences)
+            try assertTargetRestores(target, incremental, equal: references)
+            let verify = try vbackup(["verify", "--store", target.location], passphrase: target.encrypted ? targetPassphrase : "")
+            XCTAssertEqual(verify.status, 0, verify.out + verify.err)
+        }
+        let again = try copy(to: plain, from: sealed)
+        XCTAssertEqual(ids(again, "alreadyThere"), [full.id, incremental.id])
+        XCTAssertEqual(again["bytesSent"] as? Int, 0)
+    }
+
     // MARK: - Bandwidth
 
     func testBandwidthBoundsTheRateOfWhatIsSent() throws {
@@ -148,6 +213,7 @@ final class CopyTests: XCTestCase {
             (["--to", empty.path], 1, "is not a vbackup store"),
             (["--to", lab.storePath.path], 1, "same store"),
             (["--to", "ftp://example/store"], 64, "ftp"),
+            (["--to", "s3://vbt-copy-no-such-bucket/store?endpoint=\(s3.endpoint)&region=us-east-1"], 1, "vbt-copy-no-such-bucket"),
             (["--to", empty.path, "--bandwidth", "fast"], 64, "--bandwidth"),
             ([], 64, "--to"),
         ]
