@@ -131,6 +131,7 @@ let package = Package(
             name: "VBackupCLI",
             dependencies: [
                 "BackupEngine", "VBackupStore", "VBackupModel", "VBackupPolicy", "LocalStorage", "S3Storage", "StorageAdapter", "LibvirtClient",
+                "ResourceControl",
                 "VBackupAgent", "VBackupServer", "FleetAPI", "FleetClient", "VBackupDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -68,7 +68,7 @@ public struct AgentReport: Codable, Sendable, Equatable {
             return "report \(id): drill outcome '\(drill.outcome.prefix(40))' is not passed or failed"
         }
         if let kind = job?.kind, !JobReport.kinds.contains(kind) {
-            return "report \(id): job kind '\(kind.prefix(40))' is not backup or drill"
+            return "report \(id): job kind '\(kind.prefix(40))' is not backup, drill or copy"
         }
         return nil
     }
@@ -95,10 +95,10 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var error: String?
     /// The point it made (succeeded backups), or the point it drilled (drills).
     public var point: PointReport?
-    /// backup or drill; absent (agents before drills) means backup.
+    /// backup, drill or copy; absent (agents before drills) means backup.
     public var kind: String?
 
-    public static let kinds: Set<String> = ["backup", "drill"]
+    public static let kinds: Set<String> = ["backup", "drill", "copy"]
 
     public init(jobID: String, vmUUID: String, vmName: String, policy: String, trigger: String, state: String,
                 fullBackup: Bool, queuedAt: Date, startedAt: Date?, finishedAt: Date?, bytesRead: Int64,

@@ -9,6 +9,7 @@ extension Agent {
     /// Runs one job on its thread and records how it ended.
     func execute(_ job: RunningJob) {
         if job.record.kind == .drill { return executeDrill(job) }
+        if job.record.kind == .copy { return executeCopy(job) }
         let record = job.record
         let policy = policies.policy(named: record.policy)
         var ended: JobRecord

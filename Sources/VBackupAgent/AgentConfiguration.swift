@@ -31,6 +31,8 @@ public struct AgentConfiguration: Sendable {
     public var logger = Logger(label: "vbackup.agent")
     /// How a policy's drill runs (VBackupDrill's `DrillRunner`); tests may stand in for it.
     public var runDrill: DrillRun = AgentConfiguration.drillRunner
+    /// How a policy's copy target is opened; nil: with `openStore` (the agent's own keys).
+    public var openCopyTarget: CopyTargetOpener?
 
     public static let defaultStateDirectory = "/var/lib/vbackup/agent"
     public static let defaultPoliciesDirectory = "/etc/vbackup/policies"

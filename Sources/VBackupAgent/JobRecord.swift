@@ -27,6 +27,8 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         case backup
         /// Boots the VM's newest point in a sandbox and checks it (the policy's `drill:`).
         case drill
+        /// Copies the VM's points to the policy's copy target (the policy's `copy:`).
+        case copy
     }
 
     public enum Trigger: String, Codable, Sendable {

@@ -31,7 +31,7 @@ struct Scheduler {
         var result: [Due] = []
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
-            for schedule in Self.schedules(of: policy) {
+            for schedule in Self.schedules(of: policy, for: vm) {
                 let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let fired = schedule.occurrence(atOrBefore: now.addingTimeInterval(-jitter)) else { continue }
                 let windowEnd = fired.addingTimeInterval(schedule.window)
@@ -40,15 +40,21 @@ struct Scheduler {
                 let start = fired.addingTimeInterval(jitter)
                 result.append(Due(policy: policy.name, scheduleIndex: schedule.index, vm: vm, firedAt: fired, windowEnd: windowEnd,
                                   fullBackup: !schedule.isDrill && schedule.mode == .full, priority: policy.priority,
-                                  trigger: start < agentStartedAt ? .catchUp : .schedule, kind: schedule.isDrill ? .drill : .backup))
+                                  trigger: start < agentStartedAt ? .catchUp : .schedule, kind: Self.kind(of: schedule)))
             }
         }
         return result
     }
 
-    /// The backup schedules of a policy, then its drill calendar.
-    static func schedules(of policy: Policy) -> [Schedule] {
-        policy.schedules + [policy.drill?.schedule].compactMap { $0 }
+    /// The backup schedules of a policy, then its drill calendar, then its copy calendar when
+    /// the copy covers `vm`.
+    static func schedules(of policy: Policy, for vm: VMFacts) -> [Schedule] {
+        let copy = policy.copy.flatMap { $0.copies(vm) ? $0.schedule : nil }
+        return policy.schedules + [policy.drill?.schedule, copy].compactMap { $0 }
+    }
+
+    static func kind(of schedule: Schedule) -> JobRecord.Kind {
+        schedule.isDrill ? .drill : schedule.isCopy ? .copy : .backup
     }
 
     /// The next start of each VM's schedules (and drill) after `now`, soonest first (for `status`).
@@ -56,11 +62,11 @@ struct Scheduler {
         var result: [AgentStatus.Upcoming] = []
         for vm in vms {
             guard let policy = policies.policy(for: vm) else { continue }
-            for schedule in Self.schedules(of: policy) {
+            for schedule in Self.schedules(of: policy, for: vm) {
                 let jitter = schedule.jitterOffset(vmUUID: vm.uuid)
                 guard let next = schedule.next(after: now.addingTimeInterval(-jitter)) else { continue }
                 result.append(AgentStatus.Upcoming(vm: vm.name, policy: policy.name, at: next.addingTimeInterval(jitter),
-                                                   kind: schedule.isDrill ? JobRecord.Kind.drill.rawValue : nil))
+                                                   kind: Self.kind(of: schedule) == .backup ? nil : Self.kind(of: schedule).rawValue))
             }
         }
         return Array(result.sorted { $0.at < $1.at }.prefix(limit))

@@ -63,6 +63,9 @@ struct AgentStartCommand: ParsableCommand {
         var config = AgentConfiguration(stateDirectory: directory.url, policiesDirectory: policiesURL,
                                         openStore: { [global] location in try global.openStore(at: location) })
         config.connectURI = global.connect
+        config.openCopyTarget = { [global] copy in
+            try TargetStore.open(copy.target, keyFile: copy.keyFile, passphraseFile: copy.passphraseFile, cacheDirectory: global.cacheDirectory)
+        }
         config.vmNames = try vmGlobs()
         config.policyPollInterval = pollInterval
         config.metricsAddress = try metricsAddress()

@@ -40,7 +40,7 @@ enum Passphrase {
         return passphrase
     }
 
-    private static func fromTerminal(_ prompt: String, confirm: Bool, howToPass: String) throws -> String {
+    static func fromTerminal(_ prompt: String, confirm: Bool, howToPass: String) throws -> String {
         guard isatty(STDIN_FILENO) == 1 else {
             throw KeyError.badPassphrase("the store is encrypted and none was given (stdin is not a terminal to ask on): use \(howToPass)")
         }

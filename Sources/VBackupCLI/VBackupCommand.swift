@@ -15,7 +15,7 @@ public struct VBackupCommand: ParsableCommand {
         subcommands: [VMsCommand.self, BackupCommand.self, RestoreCommand.self, MountCommand.self, PointsCommand.self,
                       PruneCommand.self, VerifyCommand.self, GCCommand.self, StoreCommand.self, KeyCommand.self,
                       PolicyCommand.self, AgentCommand.self, StatusCommand.self, DrillCommand.self, DemoCommand.self,
-                      ServerCommand.self, HostsCommand.self, JobsCommand.self]
+                      ServerCommand.self, HostsCommand.self, JobsCommand.self, CopyCommand.self]
     )
 
     public init() {}

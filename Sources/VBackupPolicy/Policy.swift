@@ -38,6 +38,8 @@ public struct Policy: Hashable, Sendable {
     public var drill: DrillPolicy?
     /// How long each point its jobs write is immutable (S3 Object Lock); nil: ordinary points.
     public var immutableFor: TimeInterval?
+    /// When and where the agent copies the policy's points (an off-site copy); nil: never.
+    public var copy: CopyPolicy? = nil
     /// The file the policy was read from ("" when built in code).
     public var file: String
     /// The line of `name:` in `file`, for errors that point at the policy as a whole.

@@ -16,6 +16,7 @@ struct PolicyParser {
     static let topKeys = [
         "version", "name", "priority", "select", "schedule", "retention", "store", "encryption", "throttle", "drill",
         "immutable",
+        "copy",
     ]
     /// Keys of the format before versions, with where they went.
     static let movedKeys = ["vms": "format 1 moved it to select: vms:"]
@@ -44,6 +45,7 @@ struct PolicyParser {
         policy.throttle = top["throttle"].flatMap { throttle($0) } ?? Throttle()
         policy.drill = top["drill"].flatMap { drill($0, policyName: policy.name) }
         policy.immutableFor = top["immutable"].flatMap { immutable($0) }
+        policy.copy = top["copy"].flatMap { copy($0, policy: policy) }
         return policy
     }
 

@@ -15,7 +15,7 @@ extension PolicyReport {
         if let immutableSeconds {
             lines.append("  immutable: each point for \(Units.describe(duration: immutableSeconds)) (S3 Object Lock; prune and gc cannot remove it sooner)")
         }
-        return lines + throttleLines + drillLines
+        return lines + throttleLines + drillLines + copyLines
     }
 
     static let encryptionText = [

@@ -113,6 +113,8 @@ public struct PolicyReport: Encodable, Sendable {
     public var throttle: ThrottleEntry
     /// Absent: the agent never drills this policy's VMs.
     public var drill: DrillEntry?
+    /// Absent: the agent never copies this policy's points to another store.
+    public var copy: CopyEntry?
 
     /// The explanation of `policy`, with each schedule's next `fireCount` fire times after `now`.
     public init(_ policy: Policy, now: Date, fireCount: Int = 3) {
@@ -136,6 +138,7 @@ public struct PolicyReport: Encodable, Sendable {
         immutableSeconds = policy.immutableFor
         throttle = ThrottleEntry(policy.throttle)
         drill = policy.drill.map { DrillEntry($0, now: now, fireCount: fireCount) }
+        copy = policy.copy.map { CopyEntry($0, now: now, fireCount: fireCount) }
     }
 }
 

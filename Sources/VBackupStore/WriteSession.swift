@@ -24,6 +24,8 @@ public final class WriteSession: @unchecked Sendable {
     /// Object lock for an immutable point; nil for an ordinary one.
     private let retention: SessionRetention?
     private let condition = NSCondition()
+    /// Held by `checkpoint` for its whole run, so two never write the same chunks twice.
+    private let checkpointing = NSLock()
     // All below guarded by `condition`.
     private var pack: PackWriter
     /// Ids this session has taken (open pack, uploading or stored): dedup within the session.
@@ -138,6 +140,37 @@ public final class WriteSession: @unchecked Sendable {
         lease.release()
         try store.catalog.insertPoint(key: manifestKey, manifest: manifest, json: json)
         return manifest
+    }
+
+    /// Makes everything added so far durable and visible to later sessions on any host: waits
+    /// for the packs in flight, seals and puts the open pack, then writes an index fragment for
+    /// every chunk stored since the last checkpoint. The session stays open.
+    ///
+    /// A long copy checkpoints as it goes, so that after a kill the next session sees these
+    /// chunks (its refresh ingests the fragment) and does not send them again. GC is unaffected:
+    /// the packs name no committed point's chunks until this session commits, so a GC that runs
+    /// meanwhile condemns them and waits for this session (its lease is live), and the re-mark
+    /// after the commit keeps them. If the session dies instead, they are garbage until a later
+    /// session references them again.
+    ///
+    /// Safe beside `add` on other threads; checkpoints run one at a time; not beside `commit`.
+    public func checkpoint() throws {
+        checkpointing.lock()
+        defer { checkpointing.unlock() }
+        let open: PackWriter = try withLock {
+            try checkOpen()
+            while uploading > 0 && failure == nil { condition.wait() }
+            if let failure { throw StoreError.sessionClosed(failure) }
+            return takePack(reserveNext: true)
+        }
+        if !open.isEmpty {
+            var open = open
+            try upload(open.seal(with: store.cipher, avoiding: condemned))
+        }
+        let written = withLock { stored }
+        try store.putFragment(written)
+        // Packs uploaded meanwhile appended after `written.count`: they stay for the next fragment.
+        withLock { stored.removeFirst(written.count) }
     }
 
     /// Writes nothing more; what was written stays as garbage for GC.

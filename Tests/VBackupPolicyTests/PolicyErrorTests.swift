@@ -12,7 +12,7 @@ struct PolicyErrorTests {
     /// One mistake per file, and the `LINE: message` it must produce.
     static let mistakes: [(body: String, error: String)] = [
         // Unknown keys, at every level; the old top-level `vms:` says where it went.
-        ("retension:\n  keep-last: 2\n", "3: retension: unknown key 'retension' (known: version, name, priority, select, schedule, retention, store, encryption, throttle, drill, immutable)"),
+        ("retension:\n  keep-last: 2\n", "3: retension: unknown key 'retension' (known: version, name, priority, select, schedule, retention, store, encryption, throttle, drill, immutable, copy)"),
         ("vms: [web1]\n", "3: vms: unknown key 'vms' (format 1 moved it to select: vms:)"),
         ("select:\n  vm: [web1]\n", "4: select.vm: unknown key 'vm' (known: vms, tags, hosts, exclude)"),
         ("schedule:\n  - calendar: daily\n    windw: 2h\n", "5: schedule[0].windw: unknown key 'windw' (known: calendar, timezone, window, jitter, mode)"),
