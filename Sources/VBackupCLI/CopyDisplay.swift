@@ -46,6 +46,10 @@ final class CopyDisplay: @unchecked Sendable {
               + "\(report.chunksDeduplicated) already in the target, \(report.zeroChunks) zero; "
               + "read \(Human.bytes(UInt64(report.bytesRead))) in \(String(format: "%.1f", report.seconds)) s "
               + "(\(Human.rate(UInt64(report.bytesSent), seconds: report.seconds)) sent)")
+        for (side, requests) in [("source", report.sourceRequests), ("target", report.targetRequests)] {
+            guard let requests else { continue }
+            print("\(side) storage: \(requests.total) requests (\(requests.puts) PUT, \(requests.gets) GET, \(requests.lists) LIST)")
+        }
         for point in report.refused { print("REFUSED \(point.id) (\(point.vm)): \(point.reason)") }
         for point in report.failed { print("FAILED \(point.id) (\(point.vm)): \(point.reason)") }
         if report.interrupted { print("interrupted: run the same copy again to resume") }

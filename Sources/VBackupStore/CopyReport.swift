@@ -1,4 +1,5 @@
 import Foundation
+import StorageAdapter
 
 /// What one `PointCopier.copy` did: which points it copied, found already there, refused or
 /// could not copy, and what that cost in chunks and bytes.
@@ -23,6 +24,10 @@ public struct CopyReport: Codable, Sendable, Equatable {
     public var bytesRead = 0
     public var bytesSent = 0
     public var seconds = 0.0
+    /// The requests this run made to each store when its adapter counts them (S3: a cost
+    /// measure); nil for local stores.
+    public var sourceRequests: RequestTally?
+    public var targetRequests: RequestTally?
     /// The run stopped early (Ctrl-C): what was sent is kept, and a re-run resumes.
     public var interrupted = false
 

@@ -1,13 +1,15 @@
 import Foundation
 
-/// Copies the chunks of one disk into a target write session on several threads and returns
-/// the disk's index in the target's chunk names.
+/// Copies the chunks of one disk into a target write session and returns the disk's index in
+/// the target's chunk names.
 ///
-/// Per chunk, cheapest question first: a zero chunk is neither read nor sent; when both stores
-/// name chunks alike the target is asked before the source is read at all; otherwise the
-/// translation table may already know the target name. Only then is the source chunk read
-/// (and verified against its id), named and encoded for the target, and sent if the target
-/// still lacks it.
+/// The disk goes in rounds of `batchChunks` positions. First, on several threads, whatever
+/// needs no source read is settled, cheapest question first: a zero chunk is neither read nor
+/// sent; when both stores name chunks alike the target is asked before the source is read at
+/// all; otherwise the translation table may already know the target name. The chunks left are
+/// read in few large ranged reads (`RangeRead`), on several threads, each blob verified against
+/// its id, named and encoded for the target, and sent if the target still lacks it. A round
+/// holds at most `batchChunks` chunks in memory.
 struct DiskCopy: Sendable {
     let source: Store
     let session: WriteSession
@@ -19,44 +21,78 @@ struct DiskCopy: Sendable {
     let options: CopyOptions
     let threads: Int
 
+    /// 32 MiB of 256 KiB chunks: enough neighbours to merge reads, little enough to hold.
+    static let batchChunks = 128
+
     func run(_ index: DiskIndex) throws -> DiskIndex {
         let slots = IDSlots(count: index.chunks.count)
-        try ParallelLoop.run(count: index.chunks.count, threads: threads) { [self] position in
+        var start = 0
+        while start < index.chunks.count {
             if options.isCancelled() { throw CopyInterrupted() }
-            slots[position] = try copy(index.chunks[position])
-            options.progress(.chunksDone(1))
+            let end = min(start + Self.batchChunks, index.chunks.count)
+            try copyRound(Array(index.chunks[start..<end]), from: start, into: slots)
+            options.progress(.chunksDone(end - start))
+            start = end
         }
         return DiskIndex(virtualSize: index.virtualSize, chunkSize: index.chunkSize, chunks: slots.ids)
     }
 
-    /// The chunk's id in the target, which has it once this returns.
-    private func copy(_ id: ChunkID) throws -> ChunkID {
+    private func copyRound(_ ids: [ChunkID], from base: Int, into slots: IDSlots) throws {
+        let unread = UnreadChunks()
+        try ParallelLoop.run(count: ids.count, threads: threads) { [self] offset in
+            if let known = try settledWithoutReading(ids[offset]) {
+                slots[base + offset] = known
+            } else {
+                unread.add(ids[offset], at: base + offset)
+            }
+        }
+        let reads = RangeRead.plan(try unread.ids.map { try source.firstLocation(of: $0) })
+        try ParallelLoop.run(count: reads.count, threads: threads) { [self] number in
+            if options.isCancelled() { throw CopyInterrupted() }
+            let range = reads[number]
+            let data = try? source.read(range)
+            tally.bytesRead(data?.count ?? 0)
+            for location in range.chunks {
+                let targetID = try copy(location, blob: data.flatMap { range.blob(of: location, in: $0) })
+                let positions = unread.positions(of: location.id)
+                for position in positions { slots[position] = targetID }
+                for _ in positions.dropFirst() { tally.chunkDeduplicated() }  // the same chunk again in this round
+            }
+        }
+    }
+
+    /// The chunk's id in the target when it needs no source read: a zero chunk, or one the
+    /// target has under a name known without reading it.
+    private func settledWithoutReading(_ id: ChunkID) throws -> ChunkID? {
         if id.isZero {
             tally.zeroChunk()
             return .zero
         }
-        guard let translation else {
-            if try session.contains(id) {
-                tally.chunkDeduplicated()
-                return id
-            }
-            let (blob, data) = try source.readVerifiedBlob(id)
-            tally.bytesRead(blob.count)
-            return try send(EncodedChunk(id: id, blob: blob, rawLength: data.count))
-        }
-        if let known = translation.target(for: id), try session.contains(known) {
-            tally.chunkDeduplicated()
-            return known
-        }
-        let (blob, data) = try source.readVerifiedBlob(id)
-        tally.bytesRead(blob.count)
+        guard let name = translation == nil ? id : translation?.target(for: id), try session.contains(name) else { return nil }
+        tally.chunkDeduplicated()
+        return name
+    }
+
+    /// Verifies the source blob (read alone, from any location, when the ranged read failed or
+    /// the blob does not check out), then sends it in the target's form unless the target has
+    /// it. Returns the chunk's id in the target.
+    private func copy(_ location: ChunkLocation, blob: Data?) throws -> ChunkID {
+        let (blob, data) = try verified(location.id, blob)
+        guard let translation else { return try send(EncodedChunk(id: location.id, blob: blob, rawLength: data.count)) }
         let targetID = data.withUnsafeBytes { targetCodec.id(of: $0) }
-        translation.record(id, targetID)
+        translation.record(location.id, targetID)
         if try session.contains(targetID) {
             tally.chunkDeduplicated()
             return targetID
         }
         return try send(data.withUnsafeBytes { targetCodec.encode($0) })
+    }
+
+    private func verified(_ id: ChunkID, _ blob: Data?) throws -> (blob: Data, data: Data) {
+        if let blob, let data = try? source.chunkCodec.decode(blob, expecting: id) { return (blob, data) }
+        let (blob, data) = try source.readVerifiedBlob(id)
+        tally.bytesRead(blob.count)
+        return (blob, data)
     }
 
     private func send(_ chunk: EncodedChunk) throws -> ChunkID {
@@ -71,6 +107,16 @@ struct DiskCopy: Sendable {
         }
         return chunk.id
     }
+}
+
+/// The chunks of a round that must be read from the source, and where each goes in the disk.
+private final class UnreadChunks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var positions: [ChunkID: [Int]] = [:]
+
+    func add(_ id: ChunkID, at position: Int) { lock.withLock { positions[id, default: []].append(position) } }
+    var ids: [ChunkID] { lock.withLock { Array(positions.keys) } }
+    func positions(of id: ChunkID) -> [Int] { lock.withLock { positions[id] ?? [] } }
 }
 
 /// Checkpoints a write session every `interval` bytes of sent chunks (about N packs), so a

@@ -1,4 +1,5 @@
 import Foundation
+import StorageAdapter
 import VBackupModel
 
 /// How a copy runs: the hooks through which a caller applies its own bandwidth limit, stops
@@ -17,6 +18,20 @@ public struct CopyOptions: Sendable {
     public var threads: Int?
 
     public init() {}
+}
+
+/// The requests an adapter has made since this was taken, when it counts them.
+private struct RequestCount {
+    let adapter: any RequestCountingStorageAdapter
+    let start: RequestTally
+
+    init?(_ adapter: any StorageAdapter) {
+        guard let counting = adapter as? any RequestCountingStorageAdapter else { return nil }
+        self.adapter = counting
+        start = counting.requestTally
+    }
+
+    var sinceStart: RequestTally { adapter.requestTally.since(start) }
 }
 
 /// Why a copy cannot start, or a point cannot be copied.
@@ -93,6 +108,7 @@ public final class PointCopier: Sendable {
     /// translation). Throws only when the run cannot start; per-point outcomes are in the report.
     public func copy(_ points: [PointManifest]) throws -> CopyReport {
         let started = Date()
+        let requests = (source: RequestCount(source.adapter), target: RequestCount(target.adapter))
         let tally = CopyTally()
         var report = CopyReport(from: source.adapter.location, to: target.adapter.location)
         let damaged = try source.damagedPointIDs()
@@ -133,6 +149,8 @@ public final class PointCopier: Sendable {
         }
         tally.add(to: &report)
         report.seconds = Date().timeIntervalSince(started)
+        report.sourceRequests = requests.source?.sinceStart
+        report.targetRequests = requests.target?.sinceStart
         return report
     }
 

@@ -7,7 +7,8 @@ import VBackupModel
 /// append into the open pack; hashing and compressing happen before (`ChunkCodec.encode`).
 /// A full pack is sealed on the adding thread and written by a background thread, so hashing
 /// goes on while the pack's `put` (and its fsync) waits on the disk or network; at most
-/// `maxUploads` packs are in flight, which bounds memory.
+/// `maxUploads` packs are in flight, plus one sealed pack per adding thread waiting its turn,
+/// which bounds memory.
 ///
 /// A session holds a lease under `sessions/` from its start until it commits or aborts, and
 /// never reuses a chunk from a pack that a garbage collector has condemned (see
@@ -33,6 +34,8 @@ public final class WriteSession: @unchecked Sendable {
     /// Chunks in durably stored packs: the session's index fragment.
     private var stored: [ChunkLocation] = []
     private var uploading = 0
+    /// Background uploads started and not yet finished (`startUpload`).
+    private var running = 0
     private static let maxUploads = 2
     /// Why the session no longer accepts writes (committed or aborted), when it does not.
     private var closedReason: String?
@@ -184,16 +187,27 @@ public final class WriteSession: @unchecked Sendable {
 
     // MARK: - Internals
 
-    /// Writes a sealed pack in the background once fewer than `maxUploads` are in flight
-    /// (`takePack` already counted this one). A failure is recorded and surfaces at the next
-    /// `add` or at `commit`.
+    /// Writes a sealed pack in the background once fewer than `maxUploads` uploads run. A
+    /// failure is recorded and surfaces at the next `add` or at `commit`.
+    ///
+    /// The wait counts uploads that have started, not packs taken (`uploading`): several adding
+    /// threads that each took a full pack at once must not all wait for one another's packs,
+    /// which none of them would ever start. Each adding thread holds at most one sealed pack
+    /// while it waits.
     private func startUpload(_ sealed: SealedPack) throws {
         try withLock {
             // A network store keeps more uploads in flight than a disk (half its request slots).
-            while uploading > max(Self.maxUploads, store.adapter.preferredConcurrency / 2) && failure == nil { condition.wait() }
+            while running >= max(Self.maxUploads, store.adapter.preferredConcurrency / 2) && failure == nil { condition.wait() }
             if let failure { throw StoreError.sessionClosed(failure) }
+            running += 1
         }
-        Thread.detachNewThread { [self] in try? upload(sealed) }
+        Thread.detachNewThread { [self] in
+            try? upload(sealed)
+            withLock {
+                running -= 1
+                condition.broadcast()
+            }
+        }
     }
 
     /// Puts a sealed pack; on failure the session is broken, since chunks it already reported

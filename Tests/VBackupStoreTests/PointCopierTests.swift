@@ -237,6 +237,43 @@ final class PointCopierTests: XCTestCase {
         }
     }
 
+    func testAnUnmarkedCorruptSourceChunkFailsItsPointOnlyAndIsNeverSent() throws {
+        let (source, sourceFixture) = try makeStore(encrypted: false)
+        let (target, targetFixture) = try makeStore(encrypted: false)
+        let good = diskChunks(count: 8, seed: 21)
+        let rotten = diskChunks(count: 8, seed: 22)
+        try backUpPoint(source, good, id: "good")
+        try backUpPoint(source, rotten, id: "rotten", at: 60)
+        let pack = try XCTUnwrap(sourceFixture.keys("packs/").first { key in
+            (try? sourceFixture.adapter.get(key))?.range(of: Data(encode(rotten[2]).blob.suffix(64))) != nil
+        })
+        let blob = try XCTUnwrap(try sourceFixture.adapter.get(pack).range(of: Data(encode(rotten[2]).blob.suffix(64))))
+        try flipByte(sourceFixture, pack) { _ in blob.lowerBound }
+
+        let report = try copyAll(source, target)
+        XCTAssertEqual(report.copied.map(\.id), ["good"])
+        XCTAssertEqual(report.failed.map(\.id), ["rotten"])
+        XCTAssertTrue(report.failed[0].reason.contains("corrupt"), report.failed[0].reason)
+        XCTAssertEqual(try targetFixture.keys("points/\(vmUUID)/rotten/"), [])
+        XCTAssertFalse(try target.beginSession().contains(encode(rotten[2]).id), "the rotten chunk was not sent")
+        try assertRestores(target, pointID: "good", to: good)
+    }
+
+    func testNeighbouringSourceChunksAreReadInFewRangedReads() throws {
+        let (source, sourceFixture) = try makeStore(encrypted: false)
+        let (target, _) = try makeStore(encrypted: true)
+        let chunks = (0..<64).map { pseudoRandomBytes(count: 64 << 10, seed: 500 + UInt64($0)) }
+        try backUpPoint(source, chunks, id: "p1")
+        let counting = RangeCountingAdapter(sourceFixture.adapter)
+        let reader = try Store.open(adapter: counting, cacheDirectory: makeTemporaryDirectory(self, "reader"))
+
+        let report = try PointCopier(from: reader, to: target).copy(reader.listPoints())
+        XCTAssertEqual(report.chunksSent, 64)
+        let packs = try sourceFixture.keys("packs/").count
+        XCTAssertLessThanOrEqual(counting.ranges, packs, "64 chunks in \(packs) packs: one read per pack, not per chunk")
+        try assertRestores(target, pointID: "p1", to: chunks)
+    }
+
     // MARK: - Bandwidth and resume
 
     func testTheThrottleIsAskedForEveryByteSentAndNothingWhenNothingIsSent() throws {
@@ -338,4 +375,24 @@ final class ThrottleLog: @unchecked Sendable {
     func add(_ value: Int) { lock.withLock { bytes += value; count += 1 } }
     var total: Int { lock.withLock { bytes } }
     var calls: Int { lock.withLock { count } }
+}
+
+/// Counts ranged reads of packs.
+final class RangeCountingAdapter: StorageAdapter, @unchecked Sendable {
+    let inner: any StorageAdapter
+    private let lock = NSLock()
+    private var count = 0
+    init(_ inner: any StorageAdapter) { self.inner = inner }
+    var ranges: Int { lock.withLock { count } }
+    var location: String { inner.location }
+    func put(_ key: String, data: Data) throws { try inner.put(key, data: data) }
+    func get(_ key: String) throws -> Data { try inner.get(key) }
+    func getRange(_ key: String, offset: Int, length: Int) throws -> Data {
+        if key.hasPrefix("packs/") { lock.withLock { count += 1 } }
+        return try inner.getRange(key, offset: offset, length: length)
+    }
+    func list(prefix: String) throws -> [ObjectInfo] { try inner.list(prefix: prefix) }
+    func stat(_ key: String) throws -> ObjectInfo? { try inner.stat(key) }
+    func delete(_ key: String) throws { try inner.delete(key) }
+    func createExclusive(_ key: String, data: Data) throws -> Bool { try inner.createExclusive(key, data: data) }
 }
