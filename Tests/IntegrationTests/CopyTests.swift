@@ -122,22 +122,25 @@ final class CopyTests: XCTestCase {
     // MARK: - Resume
 
     func testACopyKilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
-        try killAndResume(into: try localTarget("resume-target", encrypted: true))
+        try killAndResume(into: try localTarget("resume-target", encrypted: true), firstCheckpoint: 128 << 20)
     }
 
     func testACopyIntoS3KilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
-        try killAndResume(into: try s3Target("resume", encrypted: true))
+        // 8 MiB packs (the multipart threshold bounds an S3 store's pack size), so the first
+        // checkpoint comes after 64 MiB rather than 256.
+        let target = try makeTarget(s3.storeURL("resume") + "&multipart-threshold=8MiB", encrypted: true)
+        try killAndResume(into: target, firstCheckpoint: 64 << 20)
     }
 
-    /// Copies a 192 MiB point at 40 MiB/s, SIGKILLs the copy after its first checkpoint (8 packs,
-    /// 128 MiB), then runs it again unthrottled. (The lab RGW keeps objects in a 4 GiB memstore
-    /// shared by every test running: keep this small.)
-    private func killAndResume(into target: Target) throws {
+    /// Copies a 192 MiB point at 40 MiB/s, SIGKILLs the copy after its first checkpoint (8 of the
+    /// target's packs: `firstCheckpoint` bytes), then runs it again unthrottled. (The lab RGW
+    /// keeps objects in a 4 GiB memstore shared by every test running: keep this small.)
+    private func killAndResume(into target: Target, firstCheckpoint: Int) throws {
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 224)])
         try vm.write("vda", offset: 0, length: 192 * .mib, from: try lab.randomFile(mib: 192))
         let (point, references) = try lab.backupWithReference(vm, tag: "big")
 
-        // Slowed down so the kill lands after the first checkpoint (128 MiB) and before the end.
+        // Slowed down so the kill lands after the first checkpoint and well before the end.
         let log = lab.root.appendingPathComponent("copy.log")
         let (process, handle) = try startVbackup(
             ["copy", "--from", lab.storePath.path, "--to", target.location, "--bandwidth", "40MiB/s"], log: log, environment: environment)
@@ -156,8 +159,8 @@ final class CopyTests: XCTestCase {
         let resumed = try copy(to: target)
         XCTAssertEqual(ids(resumed, "copied"), [point.id])
         let sent = resumed["bytesSent"] as? Int ?? 0, kept = resumed["chunksDeduplicated"] as? Int ?? 0
-        XCTAssertGreaterThanOrEqual(kept, 512, "the 128 MiB checkpointed before the kill are not sent again")
-        XCTAssertLessThan(sent, 96 << 20, "the second run sent less than the whole (192 MiB)")
+        XCTAssertGreaterThanOrEqual(kept, firstCheckpoint >> 18, "what was checkpointed before the kill is not sent again")
+        XCTAssertLessThan(sent, (192 << 20) - firstCheckpoint / 2, "the second run sent less than the whole (192 MiB)")
         let verify = try vbackup(["verify", "--store", target.location], passphrase: targetPassphrase)
         XCTAssertEqual(verify.status, 0, verify.out + verify.err)
         try assertTargetRestores(target, point, equal: references)
