@@ -159,10 +159,10 @@ public final class PointCopier: Sendable {
     /// aborted.
     private func copyPoint(_ point: PointManifest, translation: ChunkTranslation?, tally: CopyTally) throws {
         let session = try target.beginSession()
+        let checkpoints = Checkpoints(
+            session: session, interval: options.checkpointPacks * target.config.packSize, tally: tally, progress: options.progress)
         do {
             var manifest = point
-            let checkpoints = Checkpoints(
-                session: session, interval: options.checkpointPacks * target.config.packSize, tally: tally, progress: options.progress)
             let disks = DiskCopy(
                 source: source, session: session, targetCodec: target.chunkCodec, translation: translation,
                 tally: tally, checkpoints: checkpoints, options: options, threads: threads)
@@ -185,7 +185,7 @@ public final class PointCopier: Sendable {
             if options.isCancelled() { throw CopyInterrupted() }
             try session.commit(manifest)
         } catch {
-            try? session.checkpoint()
+            try? checkpoints.now()
             session.abort()
             throw error
         }

@@ -191,6 +191,29 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(again["bytesSent"] as? Int, 0)
     }
 
+    func testCtrlCStopsACopyCleanlyKeepingWhatItSentAndARerunResumes() throws {
+        let vm = try lab.domain()
+        try vm.write("vda", offset: 0, length: 48 * .mib, from: try lab.randomFile(mib: 48))
+        let (point, references) = try lab.backupWithReference(vm, tag: "interrupted")
+        let target = try localTarget("interrupted-target", encrypted: false)
+        let log = lab.root.appendingPathComponent("interrupted.log")
+        let (process, handle) = try startVbackup(
+            ["copy", "--from", lab.storePath.path, "--to", target.location, "--bandwidth", "8MiB/s"], log: log, environment: environment)
+        defer { try? handle.close() }
+        Thread.sleep(forTimeInterval: 2)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(process.terminationStatus, 1, output)
+        XCTAssertTrue(output.contains("vbackup: copy incomplete: interrupted; run the same copy again to resume"), output)
+        XCTAssertTrue(output.contains("checkpoint,"), "what was sent is kept on the way out: \(output)")
+
+        let resumed = try copy(to: target)
+        XCTAssertEqual(ids(resumed, "copied"), [point.id])
+        XCTAssertGreaterThan(resumed["chunksDeduplicated"] as? Int ?? 0, 8, "the chunks sent before Ctrl-C are not sent again")
+        try assertTargetRestores(target, point, equal: references)
+    }
+
     // MARK: - Bandwidth
 
     func testBandwidthBoundsTheRateOfWhatIsSent() throws {
