@@ -10,9 +10,10 @@ public struct CopyOptions: Sendable {
     /// Polled between chunks; once true the copy checkpoints what it sent and stops.
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: @Sendable (CopyProgress) -> Void = { _ in }
-    /// The target session is checkpointed after about this many packs of sent chunks (and at
-    /// the end of each disk): what a kill can lose.
-    public var checkpointPacks = 8
+    /// The target session is checkpointed after about this many bytes of sent chunks (and at
+    /// the end of each disk): what a kill can lose. Bytes, not packs: pack sizes differ per store
+    /// (32 MiB on S3).
+    public var checkpointBytes = 128 << 20
     /// Threads reading the source; nil: the source adapter's `preferredConcurrency`, 2 to 16.
     public var threads: Int?
 
@@ -144,7 +145,7 @@ public final class PointCopier: Sendable {
         do {
             var manifest = point
             let checkpoints = Checkpoints(
-                session: session, interval: options.checkpointPacks * target.config.packSize, tally: tally, progress: options.progress)
+                session: session, interval: options.checkpointBytes, tally: tally, progress: options.progress)
             let disks = DiskCopy(
                 source: source, session: session, targetCodec: target.chunkCodec, translation: translation,
                 tally: tally, checkpoints: checkpoints, options: options, threads: threads)
