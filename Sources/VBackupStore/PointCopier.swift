@@ -11,9 +11,10 @@ public struct CopyOptions: Sendable {
     /// Polled between chunks; once true the copy checkpoints what it sent and stops.
     public var isCancelled: @Sendable () -> Bool = { false }
     public var progress: @Sendable (CopyProgress) -> Void = { _ in }
-    /// The target session is checkpointed after about this many packs of sent chunks (and at
-    /// the end of each disk): what a kill can lose.
-    public var checkpointPacks = 8
+    /// The target session is checkpointed after about this many bytes of sent chunks (and at
+    /// the end of each disk): what a kill can lose. Bytes, not packs: pack sizes differ per store
+    /// (32 MiB on S3).
+    public var checkpointBytes = 128 << 20
     /// Threads reading the source; nil: the source adapter's `preferredConcurrency`, 2 to 16.
     public var threads: Int?
 
@@ -57,7 +58,7 @@ public enum CopyError: Error, CustomStringConvertible, Equatable {
 /// in any combination), sending only the chunks the target lacks.
 ///
 /// - **Resume.** A point whose manifest the target already has is skipped. Within a point, the
-///   target session is checkpointed every few packs and after each disk
+///   target session is checkpointed every 128 MiB sent and after each disk
 ///   (`WriteSession.checkpoint`), so after a kill the next run finds those chunks in the target
 ///   and does not send them again; the point itself appears only at its manifest, written last
 ///   as in every backup.
@@ -160,7 +161,7 @@ public final class PointCopier: Sendable {
     private func copyPoint(_ point: PointManifest, translation: ChunkTranslation?, tally: CopyTally) throws {
         let session = try target.beginSession()
         let checkpoints = Checkpoints(
-            session: session, interval: options.checkpointPacks * target.config.packSize, tally: tally, progress: options.progress)
+            session: session, interval: options.checkpointBytes, tally: tally, progress: options.progress)
         do {
             var manifest = point
             let disks = DiskCopy(

@@ -2,6 +2,7 @@ import BackupEngine
 import Foundation
 @testable import S3Storage
 import VBackupModel
+import VBackupStore
 import XCTest
 
 /// `vbackup copy` with the real binary, into local folders and into S3 on the lab's real Ceph
@@ -122,20 +123,18 @@ final class CopyTests: XCTestCase {
     // MARK: - Resume
 
     func testACopyKilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
-        try killAndResume(into: try localTarget("resume-target", encrypted: true), firstCheckpoint: 128 << 20)
+        try killAndResume(into: try localTarget("resume-target", encrypted: true))
     }
 
     func testACopyIntoS3KilledMidwayFinishesOnTheNextRunSendingOnlyWhatWasMissing() throws {
-        // 8 MiB packs (the multipart threshold bounds an S3 store's pack size), so the first
-        // checkpoint comes after 64 MiB rather than 256.
-        let target = try makeTarget(s3.storeURL("resume") + "&multipart-threshold=8MiB", encrypted: true)
-        try killAndResume(into: target, firstCheckpoint: 64 << 20)
+        try killAndResume(into: try s3Target("resume", encrypted: true))
     }
 
-    /// Copies a 192 MiB point at 40 MiB/s, SIGKILLs the copy after its first checkpoint (8 of the
-    /// target's packs: `firstCheckpoint` bytes), then runs it again unthrottled. (The lab RGW
-    /// keeps objects in a 4 GiB memstore shared by every test running: keep this small.)
-    private func killAndResume(into target: Target, firstCheckpoint: Int) throws {
+    /// Copies a 192 MiB point at 40 MiB/s, SIGKILLs the copy after its first checkpoint (128 MiB
+    /// sent), then runs it again unthrottled. (The lab RGW keeps objects in a 4 GiB memstore
+    /// shared by every test running: keep this small.)
+    private func killAndResume(into target: Target) throws {
+        let firstCheckpoint = CopyOptions().checkpointBytes
         let vm = try lab.domain([.init(target: "vda", sizeMiB: 224)])
         try vm.write("vda", offset: 0, length: 192 * .mib, from: try lab.randomFile(mib: 192))
         let (point, references) = try lab.backupWithReference(vm, tag: "big")

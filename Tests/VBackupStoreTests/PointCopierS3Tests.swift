@@ -95,7 +95,7 @@ final class PointCopierS3Tests: XCTestCase {
         let offsite = try s3Store(encrypted: true)
         let sends = ThrottleLog()
         var options = CopyOptions()
-        options.checkpointPacks = 1
+        options.checkpointBytes = 1
         options.throttle = { sends.add($0) }
         options.isCancelled = { sends.calls >= 60 }
 

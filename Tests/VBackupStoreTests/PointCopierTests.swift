@@ -302,7 +302,7 @@ final class PointCopierTests: XCTestCase {
         try backUpPoint(source, chunks, id: "p1")
         let sent = ThrottleLog()
         var options = CopyOptions()
-        options.checkpointPacks = 1
+        options.checkpointBytes = 1
         options.threads = 2
         options.throttle = { sent.add($0) }
         options.isCancelled = { sent.calls >= 20 }
