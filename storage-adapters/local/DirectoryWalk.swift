@@ -14,7 +14,7 @@ extension FileOps {
             if !FileManager.default.fileExists(atPath: directory) { return }
             throw StorageError.io(key: relative, message: "list: \(error.localizedDescription)")
         }
-        for name in names where !name.hasPrefix(KeyRules.tempPrefix) {
+        for name in names where !name.hasPrefix(StorageKey.reservedPrefix) {
             let key = relative.isEmpty ? name : relative + "/" + name
             var st = stat()
             guard lstat(root + "/" + key, &st) == 0 else { continue }

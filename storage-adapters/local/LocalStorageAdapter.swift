@@ -20,7 +20,7 @@ public struct LocalStorageAdapter: StorageAdapter {
         let path = try path(for: key)
         let directory = (path as NSString).deletingLastPathComponent
         try FileOps.makeDirectories(directory, key: key)
-        let temp = directory + "/.tmp-" + UUID().uuidString
+        let temp = directory + "/" + StorageKey.reservedPrefix + UUID().uuidString
         do {
             try FileOps.writeDurably(data, to: temp, key: key)
             try FileOps.check(rename(temp, path), "rename", key: key)
@@ -37,7 +37,7 @@ public struct LocalStorageAdapter: StorageAdapter {
         let path = try path(for: key)
         let directory = (path as NSString).deletingLastPathComponent
         try FileOps.makeDirectories(directory, key: key)
-        let temp = directory + "/.tmp-" + UUID().uuidString
+        let temp = directory + "/" + StorageKey.reservedPrefix + UUID().uuidString
         defer { unlink(temp) }
         try FileOps.writeDurably(data, to: temp, key: key)
         if link(temp, path) != 0 {
@@ -66,7 +66,7 @@ public struct LocalStorageAdapter: StorageAdapter {
     }
 
     public func list(prefix: String) throws -> [ObjectInfo] {
-        try KeyRules.validatePrefix(prefix)
+        try StorageKey.validatePrefix(prefix)
         let directoryPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
         var found: [ObjectInfo] = []
         try FileOps.walk(root: root.path, relative: directoryPart) { info in
@@ -87,7 +87,7 @@ public struct LocalStorageAdapter: StorageAdapter {
     }
 
     private func path(for key: String) throws -> String {
-        try KeyRules.validate(key)
+        try StorageKey.validate(key)
         return root.path + "/" + key
     }
 

@@ -106,7 +106,7 @@ public struct S3Location: Sendable, CustomStringConvertible {
         if path.hasSuffix("/") { path.removeLast() }
         if path.isEmpty { return "" }
         for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if let problem = S3KeyRules.problem(segment: segment) {
+            if let problem = StorageKey.problem(segment: segment) {
                 throw bad(url, "prefix '\(path)': \(problem)")
             }
         }

@@ -12,7 +12,7 @@ extension S3StorageAdapter {
     /// with boto3 too), and a retention set after the upload would leave a moment unretained.
     /// Only a larger object goes up in parts and has its retention set afterwards.
     public func put(_ key: String, data: Data, retainUntil: Date) throws {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         try requireLock(key)
         let lock = [("x-amz-object-lock-mode", "COMPLIANCE"), ("x-amz-object-lock-retain-until-date", S3Dates.iso8601(retainUntil))]
         if data.count <= S3Location.maximumSinglePut {
@@ -26,7 +26,7 @@ extension S3StorageAdapter {
     /// Reads the current date first and writes only a later one: S3 refuses to shorten a
     /// compliance retention anyway, and asking for less is a success without a change.
     public func extendRetention(_ key: String, until: Date) throws {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         try requireLock(key)
         if let current = try storedRetention(key), current >= until { return }
         try putRetention(key, until: until)
@@ -47,7 +47,7 @@ extension S3StorageAdapter {
 
     /// The retain-until date of the key's current version, nil when it is not (or no longer) retained.
     public func retention(of key: String) throws -> Date? {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         let response = try send(key, S3Request(.HEAD, objectKey(key), kind: .head))
         guard response.status == 200 else { throw notFoundOr(response, key: key, "HEAD") }
         guard let date = response.header("x-amz-object-lock-retain-until-date").flatMap(S3Dates.parseISO8601), date > Date() else {

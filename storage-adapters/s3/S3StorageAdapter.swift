@@ -52,7 +52,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     public var requestTally: RequestTally { client.tally }
 
     public func put(_ key: String, data: Data) throws {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         try write(key, data: data, headers: [])
     }
 
@@ -60,7 +60,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     /// In a versioned bucket (the PUT answers with a version id) RGW 16.2 ignores the
     /// condition, and the race is settled by the key's versions instead (`settleExclusiveCreate`).
     public func createExclusive(_ key: String, data: Data) throws -> Bool {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         let response = try send(key, S3Request(.PUT, objectKey(key), kind: .put,
                                                headers: [("If-None-Match", "*")] + integrityHeaders(data), body: data))
         switch response.status {
@@ -77,7 +77,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     }
 
     public func get(_ key: String) throws -> Data {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         let response = try send(key, S3Request(.GET, objectKey(key), kind: .get))
         guard response.status == 200 else { throw notFoundOr(response, key: key, "GET") }
         return response.body
@@ -85,7 +85,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
 
     /// A ranged GET; an answer shorter than asked (a range past the end) is an `.io` error.
     public func getRange(_ key: String, offset: Int, length: Int) throws -> Data {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         guard offset >= 0, length >= 0 else {
             throw StorageError.io(key: key, message: "invalid range offset \(offset) length \(length)")
         }
@@ -109,7 +109,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     }
 
     public func stat(_ key: String) throws -> ObjectInfo? {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         let response = try send(key, S3Request(.HEAD, objectKey(key), kind: .head))
         switch response.status {
         case 200: return Self.info(key: key, headers: response)
@@ -119,7 +119,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     }
 
     public func list(prefix: String) throws -> [ObjectInfo] {
-        try S3KeyRules.validatePrefix(prefix)
+        try StorageKey.validatePrefix(prefix)
         return try S3Listing.objects(client, prefix: s3Location.prefix + prefix, pageSize: listPageSize).map { object in
             ObjectInfo(key: String(object.key.dropFirst(s3Location.prefix.count)), size: object.size, modified: object.modified)
         }
@@ -127,7 +127,7 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
 
     /// A DELETE; in a versioned bucket, every version and delete marker of the key too.
     public func delete(_ key: String) throws {
-        try S3KeyRules.validate(key)
+        try StorageKey.validate(key)
         if versioned.value { return try deleteAllVersions(key) }
         let response = try send(key, S3Request(.DELETE, objectKey(key), kind: .delete))
         guard response.isSuccess || response.status == 404 else { throw response.error(key: key, "DELETE") }

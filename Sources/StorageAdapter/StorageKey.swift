@@ -1,11 +1,13 @@
-import StorageAdapter
+/// The key grammar of the adapter contract, which every adapter enforces before a key becomes
+/// a path or an object name: `/`-separated segments of `[A-Za-z0-9._-]`, no empty, `.` or `..`
+/// segments (no key can escape a root), and no segment starting with `reservedPrefix` (the local
+/// adapter's in-flight files). A backend that would accept more (S3 takes almost anything) is
+/// still held to it, so a store stays portable between adapters.
+public enum StorageKey {
+    /// Names adapters may use for their own in-flight objects; never a key segment.
+    public static let reservedPrefix = ".tmp-"
 
-/// The key grammar of the adapter contract, enforced before a key becomes a path, so that no key
-/// can escape the root (`..`, absolute paths) or collide with in-flight temp files.
-enum KeyRules {
-    static let tempPrefix = ".tmp-"
-
-    static func validate(_ key: String) throws {
+    public static func validate(_ key: String) throws {
         guard !key.isEmpty else { throw invalid(key, "empty key") }
         for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
             try validate(segment: segment, of: key)
@@ -13,7 +15,7 @@ enum KeyRules {
     }
 
     /// A listing prefix may stop in the middle of a segment (`points/ab`), and may be empty.
-    static func validatePrefix(_ prefix: String) throws {
+    public static func validatePrefix(_ prefix: String) throws {
         if prefix.isEmpty { return }
         var segments = prefix.split(separator: "/", omittingEmptySubsequences: false)
         let last = segments.removeLast()
@@ -21,10 +23,18 @@ enum KeyRules {
         if !last.isEmpty { try validateCharacters(last, of: prefix) }
     }
 
+    /// Why `segment` is not a valid key segment, or nil when it is (e.g. for a URL's prefix).
+    public static func problem(segment: Substring) -> String? {
+        do { try validate(segment: segment, of: String(segment)) } catch StorageError.io(_, let message) {
+            return message.replacingOccurrences(of: "invalid key: ", with: "")
+        } catch { return "\(error)" }
+        return nil
+    }
+
     private static func validate(segment: Substring, of key: String) throws {
         guard !segment.isEmpty else { throw invalid(key, "empty path segment") }
         guard segment != "." && segment != ".." else { throw invalid(key, "'\(segment)' segment") }
-        guard !segment.hasPrefix(tempPrefix) else { throw invalid(key, "reserved '\(tempPrefix)' name") }
+        guard !segment.hasPrefix(reservedPrefix) else { throw invalid(key, "reserved '\(reservedPrefix)' name") }
         try validateCharacters(segment, of: key)
     }
 
