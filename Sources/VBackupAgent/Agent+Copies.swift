@@ -42,24 +42,11 @@ extension Agent {
                     "chunksSent": "\(report.chunksSent)", "bytesSent": "\(report.bytesSent)", "to": "\(report.to)"])
             }
         } catch {
-            let cancelled = job.cancellation
-            ended = job.update {
-                $0.state = cancelled == nil ? .failed : .interrupted
-                $0.error = cancelled ?? "\(error)"
-            }
-            if cancelled == AgentStopReason.text { requeue(ended, now: config.clock.now) }
+            ended = self.ended(job, by: error)
         }
-        job.bandwidth.finish()
-        ended = job.update {
-            $0.finishedAt = config.clock.now
+        ended = finish(job, point: copied) {
             if let end = $0.windowEnd, let finished = $0.finishedAt, finished > end { $0.overran = true }
         }
-        do {
-            try journal.update(ended, point: copied)
-        } catch {
-            logger.critical("cannot record a copy's end", metadata: ["job": "\(ended.id)", "error": "\(error)"])
-        }
-        metrics.jobFinished(ended)
         logger.log(level: ended.state == .failed ? .error : .info, "copy \(ended.state.rawValue)",
                    metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)", "policy": "\(ended.policy)",
                               "point": "\(ended.pointID ?? "-")", "error": "\(ended.error ?? "-")"])

@@ -42,25 +42,12 @@ extension Agent {
                 drill = link == nil ? nil : DrillResultReport(result, of: report, jobID: record.id)
             }
         } catch {
-            let cancelled = job.cancellation
-            ended = job.update {
-                $0.state = cancelled == nil ? .failed : .interrupted
-                $0.error = cancelled ?? "\(error)"
-            }
-            if cancelled == AgentStopReason.text { requeue(ended, now: config.clock.now) }
+            ended = self.ended(job, by: error)
         }
-        job.bandwidth.finish()
-        ended = job.update {
-            $0.finishedAt = config.clock.now
+        ended = finish(job, point: tested, drill: drill) {
             // A drill's window bounds its start; the runner's timeout bounds the rest.
             if let end = $0.windowEnd, let started = $0.startedAt, started > end { $0.overran = true }
         }
-        do {
-            try journal.update(ended, point: tested, drill: drill)
-        } catch {
-            logger.critical("cannot record a drill's end", metadata: ["job": "\(ended.id)", "error": "\(error)"])
-        }
-        metrics.jobFinished(ended)
         logger.log(level: ended.state == .failed ? .error : .info, "drill \(ended.state.rawValue)",
                    metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)", "policy": "\(ended.policy)",
                               "point": "\(ended.pointID ?? "-")", "error": "\(ended.error ?? "-")"])

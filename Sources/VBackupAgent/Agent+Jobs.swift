@@ -29,23 +29,14 @@ extension Agent {
             point = pointReport(outcome.point, policy: policy)
             if !outcome.pruned.isEmpty { logger.info("retention removed points", metadata: ["vm": "\(record.vmName)", "points": "\(outcome.pruned)"]) }
         } catch {
-            let cancelled = job.cancellation
-            ended = job.update {
-                $0.state = cancelled == nil ? .failed : .interrupted
-                $0.error = cancelled ?? "\(error)"
-            }
-            if cancelled == AgentStopReason.text { requeue(ended, now: config.clock.now) }
+            ended = self.ended(job, by: error)
         }
         let throttled = jobs.secondsThrottled(job)
-        job.bandwidth.finish()
-        ended = job.update {
-            $0.finishedAt = config.clock.now
+        ended = finish(job, point: point) {
             $0.throttledSeconds = throttled
             if let end = $0.windowEnd, let finished = $0.finishedAt, finished > end { $0.overran = true }
         }
-        do { try journal.update(ended, point: point) } catch { logger.critical("cannot record a job's end", metadata: ["job": "\(ended.id)", "error": "\(error)"]) }
         if ended.state == .succeeded { reportStoreUsage(policy: policy) }
-        metrics.jobFinished(ended)
         for remark in job.remarks { logger.notice("\(remark)", metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)"]) }
         logger.log(level: ended.state == .succeeded ? .info : .error, "job \(ended.state.rawValue)",
                    metadata: ["job": "\(ended.id)", "vm": "\(ended.vmName)", "policy": "\(ended.policy)",
