@@ -98,16 +98,18 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// A sortable point id: UTC time to the second, then 6 random hex digits against collisions
-    /// between hosts backing up the same VM in the same second ("20261121T201500Z-1a2b3c").
+    /// A sortable point id: UTC time to the second, then 6 hex digits against collisions
+    /// ("20261121T201500Z-1a2b3c"). The digits start at a random value per process and step by
+    /// one per id, so one process never repeats itself (24 random bits alone collide, rarely,
+    /// within a busy second) and two hosts meet only by chance.
     public static func newPointID(at date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
         let stamp = "\(c.year ?? 0)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))\(two(c.second))Z"
-        let random = String(UInt32.random(in: 0..<0x100_0000), radix: 16)
-        return stamp + "-" + String(repeating: "0", count: 6 - random.count) + random
+        let suffix = String(PointIDSequence.shared.next(), radix: 16)
+        return stamp + "-" + String(repeating: "0", count: 6 - suffix.count) + suffix
     }
 
     /// Starts a write session (registering it with every host that shares the store). With

@@ -11,17 +11,27 @@ final class AgentLab {
     let lab: Lab
     let policies: URL
     let state: URL
+    /// What the process is started with: the lab's store unless another one is named, and the
+    /// environment it adds (a host identity, S3 keys).
+    private let store: String?
+    private let environment: [String: String]
+    private let name: String
     private(set) var process: Process?
     private var logHandle: FileHandle?
 
-    init(lab: Lab) throws {
+    /// `name` other than "agent" gives a second agent in the same lab folders of its own, as if
+    /// on another host (with `VBACKUP_HOST_NAME` in `environment`).
+    init(lab: Lab, name: String = "agent", store: String? = nil, environment: [String: String] = [:]) throws {
         self.lab = lab
-        policies = lab.root.appendingPathComponent("policies")
-        state = lab.root.appendingPathComponent("agent")
+        self.name = name
+        self.store = store
+        self.environment = environment
+        policies = lab.root.appendingPathComponent(name == "agent" ? "policies" : "\(name)-policies")
+        state = lab.root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
     }
 
-    var log: URL { lab.root.appendingPathComponent("agent.log") }
+    var log: URL { lab.root.appendingPathComponent("\(name).log") }
 
     func writePolicy(_ name: String, _ yaml: String) throws {
         try Data(yaml.utf8).write(to: policies.appendingPathComponent("\(name).yaml"))
@@ -49,8 +59,8 @@ final class AgentLab {
     func start(metrics: String = "off", arguments extra: [String] = []) throws {
         let (process, handle) = try startVbackup(
             ["agent", "start", "--state-dir", state.path, "--policies", policies.path,
-             "--store", lab.storePath.path, "--metrics", metrics] + extra,
-            log: log, environment: ["VBACKUP_CACHE": lab.root.appendingPathComponent("agent-cache").path])
+             "--store", store ?? lab.storePath.path, "--metrics", metrics] + extra,
+            log: log, environment: environment.merging(["VBACKUP_CACHE": lab.root.appendingPathComponent("\(name)-cache").path]) { $1 })
         try? logHandle?.close()
         self.process = process
         logHandle = handle
@@ -67,7 +77,7 @@ final class AgentLab {
     func stop() { kill(signal: SIGTERM) }
 
     func vbackup(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        try runTool(vbackupBinary, arguments + ["--state-dir", state.path])
+        try runTool(vbackupBinary, arguments + ["--state-dir", state.path], environment: environment)
     }
 
     func status() -> AgentStatus? { try? AgentStatus.read(from: state) }

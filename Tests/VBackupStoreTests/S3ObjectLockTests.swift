@@ -32,8 +32,10 @@ final class S3ObjectLockTests: XCTestCase {
         assertThrows(StorageError.retained(key: "points/p1", until: firstUntil)) { try adapter.delete("points/p1") }
         XCTAssertEqual(try adapter.get("points/p1"), Data("point".utf8))
 
-        // Extending moves the date later; asking for an earlier one changes nothing.
+        // Extending moves the date later, in one request; asking for an earlier one changes nothing.
+        let beforeExtend = adapter.requestTally
         try adapter.extendRetention("points/p1", until: extendedUntil)
+        XCTAssertEqual(adapter.requestTally.total - beforeExtend.total, 1, "an extension is one PutObjectRetention")
         XCTAssertEqual(try adapter.retention(of: "points/p1"), extendedUntil)
         try adapter.extendRetention("points/p1", until: firstUntil)
         XCTAssertEqual(try adapter.retention(of: "points/p1"), extendedUntil)

@@ -88,7 +88,17 @@ final class StoreLifecycleTests: XCTestCase {
         XCTAssertTrue(id.hasPrefix("20261121T201500Z-"), id)
         XCTAssertEqual(id.count, "20261121T201500Z-1a2b3c".count)
         XCTAssertLessThan(id, Store.newPointID(at: date.addingTimeInterval(1)))
-        XCTAssertEqual(Set((0..<100).map { _ in Store.newPointID(at: date) }).count, 100)
+        // One process never repeats an id, even from many threads in the same second.
+        final class Drawn: @unchecked Sendable {
+            let lock = NSLock()
+            var ids = Set<String>()
+        }
+        let drawn = Drawn()
+        DispatchQueue.concurrentPerform(iterations: 2_000) { _ in
+            let id = Store.newPointID(at: date)
+            drawn.lock.withLock { _ = drawn.ids.insert(id) }
+        }
+        XCTAssertEqual(drawn.ids.count, 2_000)
     }
 
     func testErrorDescriptionsAreOneLine() {

@@ -23,12 +23,13 @@ extension S3StorageAdapter {
         }
     }
 
-    /// Reads the current date first and writes only a later one: S3 refuses to shorten a
-    /// compliance retention anyway, and asking for less is a success without a change.
+    /// Writes the new date straight away (one request): S3 refuses to shorten a compliance
+    /// retention with 403, and only then is the stored date read, to tell "already later" (a
+    /// success without a change) from a real refusal. The store asks only for dates later than
+    /// the ones it knows, so the refusal path is the rare one.
     public func extendRetention(_ key: String, until: Date) throws {
         try StorageKey.validate(key)
         try requireLock(key)
-        if let current = try storedRetention(key), current >= until { return }
         try putRetention(key, until: until)
     }
 
@@ -40,7 +41,7 @@ extension S3StorageAdapter {
                                                headers: [("Content-MD5", S3Digest.md5Base64(body)), ("Content-Type", "application/xml")],
                                                body: body))
         if response.status == 200 { return }
-        // Another host may have extended it further between our read and write.
+        // Refused: fine when the stored date is already as late (we or another host set it).
         if response.status == 403, let current = try storedRetention(key), current >= until { return }
         throw notFoundOr(response, key: key, "PutObjectRetention")
     }
