@@ -42,6 +42,7 @@ struct CopyExecution {
         var options = CopyOptions()
         options.throttle = { bytes in _ = budget.admit(bytes, isCancelled: { job.isCancelled }) }
         options.isCancelled = { job.isCancelled }
+        options.immutableFor = copy.immutableFor
         let chunkSize = UInt64(source.config.chunkSize)
         options.progress = { event in
             switch event {

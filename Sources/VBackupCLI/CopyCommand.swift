@@ -11,8 +11,8 @@ struct CopyCommand: ParsableCommand {
         discussion: """
             Sends only the chunks the target lacks. A point the target already has is skipped, so \
             running the same copy again finishes an interrupted one (Ctrl-C, a kill, a lost \
-            connection) without sending again what arrived: the target is checkpointed every few \
-            packs. A point verify marked damaged in the source is refused. The source is --from \
+            connection) without sending again what arrived: the target is checkpointed every 128 \
+            MiB sent. With --immutable-for, each copied point is written under S3 Object Lock. A point verify marked damaged in the source is refused. The source is --from \
             (default: --store, then the configured store) and is unlocked with --key-file and \
             --passphrase-file; the target has its own --to-key-file and --to-passphrase-file.
             Exit status: 0 when every point is in the target, 1 when any was refused or failed or \
@@ -31,6 +31,11 @@ struct CopyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Cap on the bytes written to the target, e.g. 50MiB/s (default: off).", valueName: "rate"))
     var bandwidth: String?
     @Option(help: ArgumentHelp(
+        "Make each copied point immutable in the target for this long (30d, 12h): S3 Object Lock keeps it "
+            + "from everyone, prune and gc included. The target must have object lock (store init --object-lock).",
+        valueName: "duration"))
+    var immutableFor: String?
+    @Option(help: ArgumentHelp(
         "Key file of an encrypted target kept outside it (default: $VBACKUP_TO_KEY_FILE, else the target's keys/).",
         valueName: "path"))
     var toKeyFile: String?
@@ -44,6 +49,17 @@ struct CopyCommand: ParsableCommand {
         if let bandwidth {
             do { _ = try Bandwidth(parsing: bandwidth) } catch { throw ValidationError("--bandwidth: \(error)") }
         }
+        _ = try immutablePeriod()
+    }
+
+    /// `--immutable-for` in seconds, read like the policy key `immutable:`.
+    private func immutablePeriod() throws -> TimeInterval? {
+        guard let immutableFor else { return nil }
+        do {
+            return try Policy.immutablePeriod(immutableFor)
+        } catch {
+            throw ValidationError("--immutable-for: \(error.message)")
+        }
     }
 
     func run() throws {
@@ -53,7 +69,7 @@ struct CopyCommand: ParsableCommand {
         let selected = try PointCopier.select(in: source, vms: vm, pointIDs: ids)
         let limit = try bandwidth.map { try Bandwidth(parsing: $0).limit } ?? nil
         let display = CopyDisplay(enabled: !json)
-        let report = try CopyRun.copy(selected, from: source, to: target, bytesPerSecond: limit,
+        let report = try CopyRun.copy(selected, from: source, to: target, bytesPerSecond: limit, immutableFor: try immutablePeriod(),
                                       isCancelled: { Interruption.isRequested }, progress: display.show)
         if json { try JSONOutput.print(report) } else { CopyDisplay.printSummary(report) }
         if !report.ok { throw CopyIncomplete(report: report) }
@@ -113,7 +129,7 @@ struct CopyIncomplete: Error, CustomStringConvertible {
 /// own: a copy's limit is on what it writes to the target, not on the host's disk reads).
 enum CopyRun {
     static func copy(
-        _ points: [PointManifest], from source: Store, to target: Store, bytesPerSecond: UInt64?,
+        _ points: [PointManifest], from source: Store, to target: Store, bytesPerSecond: UInt64?, immutableFor: TimeInterval?,
         isCancelled: @escaping @Sendable () -> Bool, progress: @escaping @Sendable (CopyProgress) -> Void
     ) throws -> CopyReport {
         let governor = BandwidthGovernor(hostLimit: nil)
@@ -123,6 +139,7 @@ enum CopyRun {
         options.throttle = { bytes in _ = budget.admit(bytes, isCancelled: isCancelled) }
         options.isCancelled = isCancelled
         options.progress = progress
+        options.immutableFor = immutableFor
         return try PointCopier(from: source, to: target, options: options).copy(points)
     }
 }

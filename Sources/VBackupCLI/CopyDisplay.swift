@@ -50,6 +50,10 @@ final class CopyDisplay: @unchecked Sendable {
             guard let requests else { continue }
             print("\(side) storage: \(requests.total) requests (\(requests.puts) PUT, \(requests.gets) GET, \(requests.lists) LIST)")
         }
+        let locked = report.copied.compactMap(\.immutableUntil)
+        if let until = locked.max() {
+            print("\(locked.count) copied points are immutable (S3 Object Lock), the last until \(until.formatted(.iso8601))")
+        }
         for point in report.refused { print("REFUSED \(point.id) (\(point.vm)): \(point.reason)") }
         for point in report.failed { print("FAILED \(point.id) (\(point.vm)): \(point.reason)") }
         if report.interrupted { print("interrupted: run the same copy again to resume") }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A policy's `copy:` section: when the agent copies its VMs' points to a second store (an
 /// off-site copy, the "1" of 3-2-1), and how. Each firing copies, per VM, every point of the
 /// policy's store that the target lacks, as `vbackup copy` does.
@@ -17,15 +19,19 @@ public struct CopyPolicy: Hashable, Sendable {
     /// An encrypted target's key file kept outside it, and the file holding its passphrase.
     public var keyFile: String?
     public var passphraseFile: String?
+    /// Each copied point is immutable in the target for this long (S3 Object Lock on the
+    /// target); nil: ordinary copies. Independent of the policy's own `immutable:`.
+    public var immutableFor: TimeInterval?
 
     public init(schedule: Schedule, target: String, bandwidth: Bandwidth = .unlimited, vms: [VMPattern]? = nil,
-                keyFile: String? = nil, passphraseFile: String? = nil) {
+                keyFile: String? = nil, passphraseFile: String? = nil, immutableFor: TimeInterval? = nil) {
         self.schedule = schedule
         self.target = target
         self.bandwidth = bandwidth
         self.vms = vms
         self.keyFile = keyFile
         self.passphraseFile = passphraseFile
+        self.immutableFor = immutableFor
     }
 
     /// Whether the copy covers `vm` (which the policy already selects).

@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 /// The `copy:` section: a calendar with the rules of a schedule entry, the target store and
-/// how to reach it.
+/// how to reach it, and how long the copies are immutable there.
 extension PolicyParser {
-    static let copyKeys = timingKeys + ["to", "bandwidth", "vms", "key-file", "passphrase-file"]
+    static let copyKeys = timingKeys + ["to", "bandwidth", "vms", "key-file", "passphrase-file", "immutable"]
 
     mutating func copy(_ node: Node, policy: Policy) -> CopyPolicy? {
         guard let fields = reader.fields(node, path: "copy", known: Self.copyKeys, required: ["calendar", "to"]) else { return nil }
@@ -23,10 +23,12 @@ extension PolicyParser {
         let keyFile = reader.value(fields["key-file"], fields.path("key-file"), expected: "the absolute path of a key file", absolute)
         let passphraseFile = reader.value(fields["passphrase-file"], fields.path("passphrase-file"),
                                           expected: "the absolute path of a file holding the passphrase", absolute)
+        let immutableFor = reader.value(fields["immutable"], fields.path("immutable"), expected: "a duration such as 30d",
+                                        Policy.immutablePeriod)
         guard let timing, let target else { return nil }
         return CopyPolicy(schedule: timing.schedule(mode: .incremental, policyName: policy.name, index: Schedule.copyIndex),
                           target: target, bandwidth: bandwidth ?? .unlimited, vms: vms,
-                          keyFile: keyFile, passphraseFile: passphraseFile)
+                          keyFile: keyFile, passphraseFile: passphraseFile, immutableFor: immutableFor)
     }
 
     /// An absolute path or a URL, and not the policy's own store.

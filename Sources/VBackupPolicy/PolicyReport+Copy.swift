@@ -15,6 +15,8 @@ extension PolicyReport {
         public var vms: [String]?
         public var keyFile: String?
         public var passphraseFile: String?
+        /// Absent: ordinary copies; else each copy is immutable in the target for this long.
+        public var immutableSeconds: TimeInterval?
         /// ISO 8601 in `timezone`.
         public var next: [String]
         var fires: [Date]
@@ -22,7 +24,7 @@ extension PolicyReport {
 
         enum CodingKeys: String, CodingKey {
             case to, calendar, description, timezone, hostTimezone, windowSeconds, jitterSeconds, bandwidth, vms,
-                 keyFile, passphraseFile, next
+                 keyFile, passphraseFile, immutableSeconds, next
         }
 
         init(_ copy: CopyPolicy, now: Date, fireCount: Int) {
@@ -40,6 +42,7 @@ extension PolicyReport {
             vms = copy.vms?.map(\.description)
             keyFile = copy.keyFile
             passphraseFile = copy.passphraseFile
+            immutableSeconds = copy.immutableFor
             next = fires.map { LocalTime.iso($0, in: schedule.timeZone) }
         }
     }
@@ -50,11 +53,16 @@ extension PolicyReport {
         let zone = copy.hostTimezone ? " (the host's time zone)" : ""
         let which = copy.vms.map { "the points of VMs " + $0.joined(separator: ", ") + " among the policy's" } ?? "every VM's points"
         let next = copy.fires.map { LocalTime.readable($0, in: copy.zone) }
-        return [
+        var lines = [
             "  copy: \(copy.description)\(zone): \(which) not yet in \(copy.to), only the chunks it lacks",
             "    each VM starts up to \(Units.describe(duration: copy.jitterSeconds)) after the fire time (its own jitter) "
                 + "and must start within \(Units.describe(duration: copy.windowSeconds)) of it; bandwidth \(copy.bandwidth.text)",
-            "    next: " + (next.isEmpty ? "none (the calendar has no later date)" : next.joined(separator: ", ")),
         ]
+        if let immutableSeconds = copy.immutableSeconds {
+            lines.append("    each copy immutable in the target for \(Units.describe(duration: immutableSeconds)) "
+                         + "(S3 Object Lock; the target must have it)")
+        }
+        lines.append("    next: " + (next.isEmpty ? "none (the calendar has no later date)" : next.joined(separator: ", ")))
+        return lines
     }
 }

@@ -43,6 +43,15 @@ public struct CopyReport: Codable, Sendable, Equatable {
 public struct CopiedPoint: Codable, Sendable, Equatable {
     public var id: String
     public var vm: String
+    /// Until when the target's object lock keeps the copy (`CopyOptions.immutableFor`); absent
+    /// for an ordinary copy and for a point that was already there.
+    public var immutableUntil: Date?
+
+    public init(id: String, vm: String, immutableUntil: Date? = nil) {
+        self.id = id
+        self.vm = vm
+        self.immutableUntil = immutableUntil
+    }
 }
 
 public struct UncopiedPoint: Codable, Sendable, Equatable {

@@ -17,6 +17,10 @@ public struct CopyOptions: Sendable {
     public var checkpointBytes = 128 << 20
     /// Threads reading the source; nil: the source adapter's `preferredConcurrency`, 2 to 16.
     public var threads: Int?
+    /// Makes each copied point immutable for this long from its copy's start (S3 Object Lock
+    /// on the target, as `backup --immutable-for`): an off-site copy nobody can delete, the
+    /// store's own credentials included. Points the target already has stay as they are.
+    public var immutableFor: TimeInterval?
 
     public init() {}
 }
@@ -80,6 +84,9 @@ public final class PointCopier: Sendable {
         guard source.config.chunkSize == target.config.chunkSize else {
             throw CopyError.chunkSizeMismatch(source: source.config.chunkSize, target: target.config.chunkSize)
         }
+        if options.immutableFor != nil && !target.canKeepImmutablePoints {
+            throw StoreError.noObjectLock(target.adapter.location)
+        }
         self.source = source
         self.target = target
         self.options = options
@@ -134,8 +141,9 @@ public final class PointCopier: Sendable {
             } else {
                 if translation?.vm != point.vmUUID { translation = makeTranslation(vmUUID: point.vmUUID) }
                 do {
-                    try copyPoint(point, translation: translation?.table, tally: tally)
-                    report.copied.append(entry)
+                    var copied = entry
+                    copied.immutableUntil = try copyPoint(point, translation: translation?.table, tally: tally)
+                    report.copied.append(copied)
                 } catch is CopyInterrupted {
                     report.interrupted = true
                     break
@@ -157,9 +165,9 @@ public final class PointCopier: Sendable {
 
     /// One point: every disk's chunks, its index in target names, the NVRAM, then the
     /// manifest. On any failure the session is checkpointed (what was sent stays useful) and
-    /// aborted.
-    private func copyPoint(_ point: PointManifest, translation: ChunkTranslation?, tally: CopyTally) throws {
-        let session = try target.beginSession()
+    /// aborted. Returns the copy's immutability date (nil: an ordinary point).
+    private func copyPoint(_ point: PointManifest, translation: ChunkTranslation?, tally: CopyTally) throws -> Date? {
+        let session = try target.beginSession(retainUntil: options.immutableFor.map { Date().addingTimeInterval($0) })
         let checkpoints = Checkpoints(
             session: session, interval: options.checkpointBytes, tally: tally, progress: options.progress)
         do {
@@ -184,7 +192,7 @@ public final class PointCopier: Sendable {
                 manifest.nvramKey = try copyPointObject(key, of: point, into: session, tally: tally)
             }
             if options.isCancelled() { throw CopyInterrupted() }
-            try session.commit(manifest)
+            return try session.commit(manifest).immutableUntil
         } catch {
             try? checkpoints.now()
             session.abort()

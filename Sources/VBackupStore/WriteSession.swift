@@ -171,7 +171,8 @@ public final class WriteSession: @unchecked Sendable {
             try upload(open.seal(with: store.cipher, avoiding: condemned))
         }
         let written = withLock { stored }
-        try store.putFragment(written)
+        // Retained like the packs it names: an immutable copy's index must hold as long.
+        try store.putFragment(written, retainUntil: retention?.packUntil)
         // Packs uploaded meanwhile appended after `written.count`: they stay for the next fragment.
         withLock { stored.removeFirst(written.count) }
     }

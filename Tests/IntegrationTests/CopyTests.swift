@@ -233,7 +233,10 @@ final class CopyTests: XCTestCase {
     func testBadTargetsAndOptionsFailWithOneLineAndWriteNothing() throws {
         let empty = lab.root.appendingPathComponent("not-a-store")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let unlocked = try localTarget("unlocked-target", encrypted: false)
         let cases: [(arguments: [String], status: Int32, says: String)] = [
+            (["--to", unlocked.location, "--immutable-for", "30d"], 1, "cannot keep immutable points"),
+            (["--to", unlocked.location, "--immutable-for", "soon"], 64, "--immutable-for"),
             (["--to", "/nonexistent/vbackup/target"], 1, "/nonexistent/vbackup/target"),
             (["--to", empty.path], 1, "is not a vbackup store"),
             (["--to", lab.storePath.path], 1, "same store"),
@@ -251,5 +254,8 @@ final class CopyTests: XCTestCase {
             }
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty.path), [], "nothing written into a non-store")
+        let points = try vbackup(["points", "--store", unlocked.location, "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(points.out.utf8)) as? [Any])?.count, 0,
+                       "nothing copied into a target without the lock: \(points.out)")
     }
 }

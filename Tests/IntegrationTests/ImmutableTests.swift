@@ -1,3 +1,4 @@
+import BackupEngine
 import Foundation
 import XCTest
 
@@ -85,6 +86,41 @@ final class ImmutableTests: XCTestCase {
         XCTAssertEqual(last["packsRetained"] as? Int, 0, "\(last)")
         XCTAssertEqual(last["packs"] as? Int, 0, "\(last)")
         XCTAssertGreaterThan(last["packsDeleted"] as? Int ?? 0, 0, "\(last)")
+    }
+
+    /// `vbackup copy --immutable-for` into the Object Lock bucket: the report and the target's
+    /// point list carry the date, `points forget` in the target refuses until then (and works
+    /// after), and the copy restores bit-exact.
+    func testAnOffSiteCopyMadeImmutableRefusesForgetUntilItsDate() throws {
+        let vm = try lab.domain([.init(target: "vda", sizeMiB: 16)])
+        try vm.write("vda", offset: 0, length: 4 * .mib, from: try lab.randomFile(mib: 4))
+        let (point, references) = try lab.backupWithReference(vm, tag: "offsite")
+        XCTAssertEqual(try vbackup(["store", "init", "--encryption", "none", "--object-lock"]).status, 0)
+
+        let started = Date()
+        let copy = try vbackup(["copy", "--from", lab.storePath.path, "--to", bucket.url, "--immutable-for", "15s", "--json"])
+        XCTAssertEqual(copy.status, 0, copy.err)
+        let copied = try XCTUnwrap((try jsonValue(copy.out) as? [String: Any])?["copied"] as? [[String: Any]], copy.out)
+        XCTAssertEqual(copied.map { $0["id"] as? String }, [point.id])
+        let until = try XCTUnwrap((copied[0]["immutableUntil"] as? String).flatMap(parseDate), copy.out)
+        XCTAssertGreaterThanOrEqual(until, started.addingTimeInterval(15))
+        XCTAssertLessThanOrEqual(until, Date().addingTimeInterval(16))
+        let listed = try jsonValue(try vbackup(["points", "--json"]).out) as! [[String: Any]]
+        XCTAssertEqual(listed.compactMap { ($0["immutableUntil"] as? String).flatMap(parseDate) }, [until])
+
+        let refused = try vbackup(["points", "forget", point.id])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.hasPrefix("vbackup: restore point \(point.id) is immutable until "), refused.err)
+        let folder = lab.root.appendingPathComponent("restored-offsite").path
+        let restore = try vbackup(["restore", "vm", vm.domain.name, "--point", point.id, "--to", folder])
+        XCTAssertEqual(restore.status, 0, restore.err)
+        for (disk, reference) in references {
+            XCTAssertTrue(try LabDomain.sameContent(reference, "\(folder)/\(vm.domain.name)-\(disk).qcow2"), "\(disk) restores bit-exact")
+        }
+
+        wait(until: until.addingTimeInterval(1))
+        let forget = try vbackup(["points", "forget", point.id])
+        XCTAssertEqual(forget.status, 0, forget.err)
     }
 
     private struct Backup {

@@ -20,6 +20,7 @@ struct CopyPolicyTests {
               vms: [web-*, db1]
               key-file: /etc/vbackup/offsite.key
               passphrase-file: /etc/vbackup/offsite.pass
+              immutable: 30d
             """)
         let copy = try #require(parsed.copy)
         #expect(copy.target == "s3://offsite/vbackup?endpoint=https://s3.example.net")
@@ -29,6 +30,8 @@ struct CopyPolicyTests {
         #expect(copy.bandwidth == .bytesPerSecond(50 << 20))
         #expect(copy.vms?.map(\.description) == ["web-*", "db1"])
         #expect(copy.keyFile == "/etc/vbackup/offsite.key" && copy.passphraseFile == "/etc/vbackup/offsite.pass")
+        #expect(copy.immutableFor == TimeInterval(30 * 86_400))
+        #expect(parsed.immutableFor == nil, "the copies' lock is not the policy's own points'")
         #expect(parsed.schedules.isEmpty, "a copy is not a backup schedule")
     }
 
@@ -36,6 +39,7 @@ struct CopyPolicyTests {
     func defaults() throws {
         let copy = try #require(try policy("copy:\n  to: /mnt/offsite/store\n  calendar: daily\n").copy)
         #expect(copy.bandwidth == .unlimited && copy.vms == nil && copy.keyFile == nil && copy.passphraseFile == nil)
+        #expect(copy.immutableFor == nil, "ordinary copies")
         #expect(copy.schedule.window == Schedule.defaultWindow && copy.schedule.isHostTimeZone)
         #expect(try policy("retention: {keep-last: 1}\n").copy == nil, "no section: no copy")
     }
@@ -68,6 +72,9 @@ struct CopyPolicyTests {
             "    next: Sun 2025-03-30 03:30 +02:00, Mon 2025-03-31 03:30 +02:00, Tue 2025-04-01 03:30 +02:00",
         ])
         #expect(report.copy?.bandwidth.bytesPerSecond == 40 << 20 && report.copy?.to == "/mnt/offsite")
+        let locked = PolicyReport(try policy("copy:\n  to: s3://offsite/v\n  calendar: daily\n  immutable: 14d\n"), now: Date())
+        #expect(locked.lines.contains("    each copy immutable in the target for 14d (S3 Object Lock; the target must have it)"), "\(locked.lines)")
+        #expect(locked.copy?.immutableSeconds == 14 * 86_400 && report.copy?.immutableSeconds == nil)
         let bare = PolicyReport(try policy("retention: {keep-last: 1}\n"), now: Date())
         #expect(bare.copy == nil && !bare.lines.contains { $0.contains("copy") })
     }
@@ -77,7 +84,9 @@ struct CopyPolicyTests {
         ("copy:\n  to: /mnt/o\n", "4: missing required key 'calendar' in copy"),
         ("copy:\n  calendar: daily\n", "4: missing required key 'to' in copy"),
         ("copy:\n  to: /mnt/o\n  calendar: daily\n  when: now\n",
-         "6: copy.when: unknown key 'when' (known: calendar, timezone, window, jitter, to, bandwidth, vms, key-file, passphrase-file)"),
+         "6: copy.when: unknown key 'when' (known: calendar, timezone, window, jitter, to, bandwidth, vms, key-file, passphrase-file, immutable)"),
+        ("copy:\n  to: /mnt/o\n  calendar: daily\n  immutable: forever\n",
+         "6: copy.immutable: 'forever' is not a duration such as 90s, 30m, 4h, 1d or 1h30m"),
         ("copy:\n  to: offsite/store\n  calendar: daily\n",
          "4: copy.to: 'offsite/store' must be an absolute path or a URL such as s3://bucket/prefix (the agent has no working folder)"),
         ("store: /var/lib/vbackup/store\ncopy:\n  to: file:///var/lib/vbackup/store/\n  calendar: daily\n",

@@ -3,7 +3,7 @@ import LocalStorage
 import S3Storage
 import StorageAdapter
 import VBackupModel
-import VBackupStore
+@testable import VBackupStore
 import XCTest
 
 /// `PointCopier` against the lab's real Ceph RGW: local → S3 and S3 → S3 copies read back
@@ -110,5 +110,63 @@ final class PointCopierS3Tests: XCTestCase {
         XCTAssertEqual(resumed.chunksDeduplicated, first.chunksSent)
         try assertHolds(offsite, "p1", chunks)
         XCTAssertTrue(try offsite.verify().ok)
+    }
+
+    /// An off-site copy with `immutableFor` into an Object Lock bucket: each copied point, and
+    /// every pack and index fragment it needs, is retained past the point's date; the store's
+    /// own credentials can delete none of it; it reads back bit-exact. A target without the
+    /// lock is refused before anything is sent.
+    func testCopiesMadeImmutableHoldAgainstTheStoresOwnCredentials() throws {
+        setenv("VBACKUP_IMMUTABLE_SLACK_SECONDS", "5", 1)
+        defer { unsetenv("VBACKUP_IMMUTABLE_SLACK_SECONDS") }
+        let source = try localStore()
+        let first = disk(seed: 21)
+        var second = first
+        for position in 1..<9 { second[position] = s3TestBytes(count: 64 << 10, seed: 22_000 + UInt64(position)) }
+        try backUp(source, first, id: "p1", at: 0)
+        try backUp(source, second, id: "p2", at: 60)
+        var options = CopyOptions()
+        options.immutableFor = 15
+
+        let plain = try s3Store(encrypted: false)
+        XCTAssertThrowsError(try PointCopier(from: source, to: plain, options: options)) { error in
+            XCTAssertTrue("\(error)".contains("cannot keep immutable points"), "\(error)")
+        }
+        XCTAssertTrue(try plain.listPoints().isEmpty, "nothing was sent to a target without the lock")
+
+        let locked = try LockedStore(self)
+        let started = Date()
+        let report = try PointCopier(from: source, to: locked.store, options: options).copy(try source.listPoints())
+        XCTAssertEqual(report.copied.map(\.id), ["p1", "p2"])
+        let dates = try report.copied.map { try XCTUnwrap($0.immutableUntil, "\($0.id) is immutable") }
+        for date in dates {
+            XCTAssertGreaterThanOrEqual(date, started.addingTimeInterval(15))
+            XCTAssertLessThanOrEqual(date, Date().addingTimeInterval(16))
+        }
+        XCTAssertEqual(try locked.store.listPoints().map { $0.immutableUntil }, dates, "the target's manifests carry the dates")
+
+        let latest = try XCTUnwrap(dates.max())
+        let pointKeys = try ["p1", "p2"].flatMap { id in
+            try locked.adapter.list(prefix: StoreFormat.pointPrefix(vmUUID: vmUUID, pointID: id)).map(\.key)
+        }
+        let shared = try locked.adapter.list(prefix: "packs/").map(\.key) + locked.adapter.list(prefix: "index/").map(\.key)
+        XCTAssertFalse(shared.isEmpty)
+        for key in pointKeys {
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(try locked.adapter.retention(of: key), key), dates[0], key)
+        }
+        for key in shared {
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(try locked.adapter.retention(of: key), key), latest,
+                                        "\(key) outlives every copy that needs it")
+        }
+        for key in [pointKeys[0], shared[0]] {
+            XCTAssertThrowsError(try locked.adapter.delete(key)) { error in
+                guard case StorageError.retained = error else { return XCTFail("\(key): \(error)") }
+            }
+        }
+        XCTAssertThrowsError(try locked.store.deletePoint(id: "p1")) { error in
+            XCTAssertTrue("\(error)".contains("is immutable until"), "\(error)")
+        }
+        try assertHolds(locked.store, "p1", first)
+        try assertHolds(locked.store, "p2", second)
     }
 }
