@@ -9,12 +9,25 @@ struct LiveSet {
     var pointPrefixes: Set<String> = []
 
     /// Adds a point; reading its disk indexes is the only I/O.
+    ///
+    /// A disk index that is not found is another host's prune at work (it deletes the manifest
+    /// first, then the rest): when the manifest is gone too, the point is no longer live and is
+    /// left out. A missing index under a manifest that is still there is damage, and throws:
+    /// GC must not free chunks a point may need.
     mutating func add(_ manifest: PointManifest, key: String, store: Store) throws {
-        guard manifests.insert(key).inserted else { return }
-        pointPrefixes.insert(Self.pointPrefix(of: key))
+        guard !manifests.contains(key) else { return }
+        var needed: Set<ChunkID> = []
         for disk in manifest.disks {
-            for id in try store.readDiskIndex(disk).chunks where !id.isZero { chunks.insert(id) }
+            do {
+                for id in try store.readDiskIndex(disk).chunks where !id.isZero { needed.insert(id) }
+            } catch StoreError.storage(.notFound) {
+                if try store.io(key, { try store.adapter.stat(key) }) == nil { return }
+                throw StoreError.corrupt(key: disk.indexKey, reason: "missing, and its point's manifest \(key) is still there")
+            }
         }
+        manifests.insert(key)
+        pointPrefixes.insert(Self.pointPrefix(of: key))
+        chunks.formUnion(needed)
     }
 
     /// `points/<vm>/<point>/` for any key under a point.

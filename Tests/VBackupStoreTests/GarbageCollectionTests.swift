@@ -227,6 +227,36 @@ final class GarbageCollectionTests: XCTestCase {
         let verify = try reader.verify(VerifyOptions(repair: false))
         XCTAssertTrue(verify.ok, "\(verify.damaged) \(verify.badObjects)")
     }
+
+    /// Another host prunes a point while GC reads its disk index (prune deletes the manifest
+    /// first, then the rest): GC takes the point as gone, frees what only it used, and keeps
+    /// everything else. A disk index missing under a manifest that is still there is damage:
+    /// GC refuses, naming it, and frees nothing.
+    func testAPointPrunedWhileGCReadsItsIndexIsTakenAsGone() throws {
+        let fixture = try StoreFixture(self)
+        let store = try makeSmallStore(self, fixture)
+        let gone = try backUp(store, chunks: diskChunks(count: 16, seed: 31), pointID: "gone")
+        let keptChunks = diskChunks(count: 16, seed: 32)
+        let kept = try backUp(store, chunks: keptChunks, pointID: "kept")
+        let racing = PruneOnIndexRead(base: fixture.adapter, point: gone.manifest)
+        let gcHost = try Store.open(adapter: racing, cacheDirectory: try makeTemporaryDirectory(self, "gc-host"))
+        racing.arm()
+
+        let report = try gcHost.collectGarbage()
+        XCTAssertTrue(racing.pruned, "the other host's prune ran while GC read the index")
+        XCTAssertEqual(report.points, 1)
+        XCTAssertGreaterThan(report.packsDeleted, 0, "what only the pruned point used is freed")
+        let reader = try Store.open(adapter: fixture.adapter, cacheDirectory: try makeTemporaryDirectory(self, "reader"))
+        try assertRestores(reader, kept, keptChunks)
+        XCTAssertTrue(try reader.verify(VerifyOptions(repair: false)).ok)
+
+        let packs = try fixture.keys("packs/")
+        try fixture.adapter.delete(kept.manifest.disks[0].indexKey)
+        XCTAssertThrowsError(try gcHost.collectGarbage()) { error in
+            XCTAssertTrue("\(error)".contains(kept.manifest.disks[0].indexKey) && "\(error)".contains("still there"), "\(error)")
+        }
+        XCTAssertEqual(try fixture.keys("packs/"), packs, "nothing freed while a point's index is missing")
+    }
 }
 
 /// Points committed by the racing hosts and not forgotten since.
@@ -239,4 +269,43 @@ private final class LockedResults: @unchecked Sendable {
     func remove(_ id: String) { _ = lock.withLock { results.removeValue(forKey: id) } }
     func fail(_ message: String) { lock.withLock { failures.append(message) } }
     var all: [(BackupResult, [Data])] { lock.withLock { Array(results.values) } }
+}
+
+/// Storage where another host prunes `point` (manifest, then disk index) the moment its disk
+/// index is first read after `arm()`.
+private final class PruneOnIndexRead: StorageAdapter, @unchecked Sendable {
+    let base: LocalStorageAdapter
+    let manifestKey: String
+    let indexKey: String
+    private let lock = NSLock()
+    private var armed = false
+    private(set) var pruned = false
+
+    init(base: LocalStorageAdapter, point: PointManifest) {
+        self.base = base
+        manifestKey = StoreFormat.manifestKey(vmUUID: point.vmUUID, pointID: point.id)
+        indexKey = point.disks[0].indexKey
+    }
+
+    func arm() { lock.withLock { armed = true } }
+
+    var location: String { base.location }
+    func put(_ key: String, data: Data) throws { try base.put(key, data: data) }
+    func get(_ key: String) throws -> Data {
+        let pruneNow = lock.withLock {
+            guard armed, !pruned, key == indexKey else { return false }
+            pruned = true
+            return true
+        }
+        if pruneNow {
+            try base.delete(manifestKey)
+            try base.delete(indexKey)
+        }
+        return try base.get(key)
+    }
+    func getRange(_ key: String, offset: Int, length: Int) throws -> Data { try base.getRange(key, offset: offset, length: length) }
+    func list(prefix: String) throws -> [ObjectInfo] { try base.list(prefix: prefix) }
+    func stat(_ key: String) throws -> ObjectInfo? { try base.stat(key) }
+    func createExclusive(_ key: String, data: Data) throws -> Bool { try base.createExclusive(key, data: data) }
+    func delete(_ key: String) throws { try base.delete(key) }
 }
