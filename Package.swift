@@ -10,7 +10,7 @@ import PackageDescription
 ///   VBackupStore -> { StorageAdapter, ZstdCodec, VBackupModel, GRDB, Crypto, _CryptoExtras }
 ///   VBackupCLI -> VBackupPolicy -> Yams (policy files and retention rules: pure, no store)
 ///   LocalStorage (storage-adapters/local) -> StorageAdapter only
-///   S3Storage (storage-adapters/s3) -> StorageAdapter, AsyncHTTPClient, NIO, Crypto (SigV4, MD5)
+///   S3Storage (storage-adapters/s3) -> StorageAdapter, AsyncHTTPClient, NIO, NIOSSL (a private CA), Crypto (SigV4, MD5)
 ///   ResourceControl -> Foundation/Glibc only (bandwidth governor, CPU cgroups, PSI, adaptive throttle)
 ///
 /// Each C library is wrapped once: CLibvirt only in LibvirtClient, CNBD only in NBDClient,
@@ -57,6 +57,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "storage-adapters/s3"

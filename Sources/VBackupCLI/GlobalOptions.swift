@@ -88,10 +88,11 @@ enum StoreURL {
     /// `objectLock`, a bucket with S3 Object Lock on, for immutable points).
     static func adapter(for location: String, create: Bool, objectLock: Bool = false) throws -> any StorageAdapter {
         if location.hasPrefix("s3://") {
-            let credentials = try S3Credentials.resolve(
-                configured: ConfigFile.load()?.s3?.credentials, environment: ProcessInfo.processInfo.environment)
+            let environment = ProcessInfo.processInfo.environment
+            let credentials = try S3Credentials.resolve(configured: ConfigFile.load()?.s3?.credentials, environment: environment)
             return try S3StorageAdapter(
-                location: S3Location(parsing: location), credentials: credentials, create: create, objectLock: objectLock)
+                location: S3Location(parsing: location), credentials: credentials, create: create, objectLock: objectLock,
+                caBundle: environment["AWS_CA_BUNDLE"])
         }
         if objectLock { throw ValidationError("--object-lock needs an s3:// store: a local directory cannot retain objects") }
         if location.hasPrefix("file://") {

@@ -148,6 +148,29 @@ final class S3StoreTests: XCTestCase {
         assertOneLine(noKeys.err, naming: "AWS_ACCESS_KEY_ID")
     }
 
+    /// The CLI over HTTPS to a gateway with a private CA: `ca-file=` in the URL or
+    /// `$AWS_CA_BUNDLE` makes it trusted; neither is one line saying what to do.
+    func testAGatewayWithAPrivateCAIsReachedOverHTTPSOnceItsCAIsNamed() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let tlsEndpoint = try XCTUnwrap(environment["VBACKUP_TEST_S3_TLS_ENDPOINT"], "eval \"$(.ci/rgw env)\"")
+        let caFile = try XCTUnwrap(environment["VBACKUP_TEST_S3_CA_FILE"])
+        let store = "s3://\(s3.bucket)/tls?endpoint=\(tlsEndpoint)&region=us-east-1"
+        let vm = try lab.domain([.init(target: "vda", sizeMiB: 16)])
+        try vm.write("vda", offset: 0, length: 2 * .mib, pattern: 0x5A)
+
+        let initialized = try vbackup(["store", "init", "--encryption", "none"], store: store + "&ca-file=\(caFile)", environment: ["AWS_CA_BUNDLE": ""])
+        XCTAssertEqual(initialized.status, 0, initialized.err)
+        let backup = try vbackup(["backup", vm.domain.name, "--json"], store: store, environment: ["AWS_CA_BUNDLE": caFile])
+        XCTAssertEqual(backup.status, 0, backup.err)
+        let listed = try vbackup(["points", "--json"], store: store, environment: ["AWS_CA_BUNDLE": caFile])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [Any])?.count, 1, listed.out + listed.err)
+
+        let untrusted = try vbackup(["points"], store: store, environment: ["AWS_CA_BUNDLE": ""])
+        XCTAssertEqual(untrusted.status, 1)
+        assertOneLine(untrusted.err, naming: "TLS certificate is not trusted")
+        XCTAssertTrue(untrusted.err.contains("ca-file=PATH") && untrusted.err.contains("AWS_CA_BUNDLE"), untrusted.err)
+    }
+
     private func assertOneLine(_ err: String, naming expected: String, file: StaticString = #filePath, line: UInt = #line) {
         let lines = err.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, "one line: \(err)", file: file, line: line)

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import StorageAdapter
 
 /// How hard the client tries before it gives up on a transient failure.
@@ -37,12 +38,12 @@ final class S3Client: Sendable {
     private let tallyBox = Locked(RequestTally())
     private let http: HTTPClient
 
-    init(location: S3Location, credentials: S3Credentials, retry: S3RetryPolicy) {
+    init(location: S3Location, credentials: S3Credentials, retry: S3RetryPolicy, trust: S3Trust? = nil) {
         self.location = location
         self.credentials = credentials
         self.retry = retry
         slots = RequestSlots(limit: location.parallelRequests)
-        http = S3HTTP.client(connections: location.parallelRequests)
+        http = S3HTTP.client(connections: location.parallelRequests, trust: trust)
     }
 
     var tally: RequestTally { tallyBox.value }
@@ -143,17 +144,24 @@ final class S3Client: Sendable {
     }
 }
 
-/// One HTTP client per connection count, shared by every adapter of the process and never shut
-/// down (like `HTTPClient.shared`): its pool allows as many connections per host as the
-/// adapter's parallel limit. Redirects are not followed (S3 names the right region in an
-/// error instead), and a refused connection fails at once: the client retries on its own terms.
+/// One HTTP client per connection count and trusted CA file, shared by every adapter of the
+/// process and never shut down (like `HTTPClient.shared`): its pool allows as many connections
+/// per host as the adapter's parallel limit. Redirects are not followed (S3 names the right
+/// region in an error instead), and a refused connection fails at once: the client retries on
+/// its own terms.
 enum S3HTTP {
-    private static let clients = Locked([Int: HTTPClient]())
+    private static let clients = Locked([String: HTTPClient]())
 
-    static func client(connections: Int) -> HTTPClient {
+    static func client(connections: Int, trust: S3Trust? = nil) -> HTTPClient {
         clients.update { clients in
-            if let client = clients[connections] { return client }
+            let key = "\(connections) \(trust?.file ?? "")"
+            if let client = clients[key] { return client }
             var configuration = HTTPClient.Configuration()
+            if let trust {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.additionalTrustRoots = [.certificates(trust.certificates)]
+                configuration.tlsConfiguration = tls
+            }
             configuration.redirectConfiguration = .disallow
             configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
             configuration.timeout.write = .seconds(60)
@@ -161,7 +169,7 @@ enum S3HTTP {
             configuration.connectionPool.retryConnectionEstablishment = false
             configuration.decompression = .disabled
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            clients[connections] = client
+            clients[key] = client
             return client
         }
     }

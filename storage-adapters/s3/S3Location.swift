@@ -7,7 +7,9 @@ import StorageAdapter
 /// endpoint), `region` (default `us-east-1`), `addressing=path|virtual` (default: path when an
 /// endpoint is given, virtual-host for AWS), `parallel=N` requests in flight (default 8),
 /// `multipart-threshold` and `part-size` (sizes such as `64MiB`; defaults 64 MiB and 16 MiB, so
-/// the store's 16 MiB packs go up in one request each). Credentials never go in the URL.
+/// the store's 16 MiB packs go up in one request each), `ca-file=PATH` (a PEM file of CA
+/// certificates trusted besides the system's, for an endpoint with a private CA; else
+/// `$AWS_CA_BUNDLE`, as AWS's own tools read it). Credentials never go in the URL.
 public struct S3Location: Sendable, CustomStringConvertible {
     public var bucket: String
     /// "" or a key prefix ending in "/": every object of the store lives under it.
@@ -20,6 +22,9 @@ public struct S3Location: Sendable, CustomStringConvertible {
     /// Objects larger than this go up as multipart uploads.
     public var multipartThreshold: Int
     public var partSize: Int
+    /// CA certificates (PEM) trusted for the endpoint besides the system's; nil: the system's
+    /// only (`S3StorageAdapter` then looks at `$AWS_CA_BUNDLE`).
+    public var caFile: String?
 
     static let defaultRegion = "us-east-1"
     static let minimumPartSize = 5 << 20
@@ -61,8 +66,12 @@ public struct S3Location: Sendable, CustomStringConvertible {
         partSize = try Self.size(options.removeValue(forKey: "part-size"), name: "part-size", default: 16 << 20, url: url)
         multipartThreshold = try Self.size(options.removeValue(forKey: "multipart-threshold"), name: "multipart-threshold",
                                            default: 64 << 20, url: url)
+        caFile = try options.removeValue(forKey: "ca-file").map { path in
+            guard path.hasPrefix("/") else { throw Self.bad(url, "ca-file=\(path): give an absolute path") }
+            return path
+        }
         if let unknown = options.keys.sorted().first {
-            throw Self.bad(url, "unknown parameter '\(unknown)' (known: endpoint, region, addressing, parallel, multipart-threshold, part-size)")
+            throw Self.bad(url, "unknown parameter '\(unknown)' (known: endpoint, region, addressing, parallel, multipart-threshold, part-size, ca-file)")
         }
         if !pathStyle && bucket.contains(".") && endpoint.scheme == "https" {
             throw Self.bad(url, "bucket '\(bucket)' has dots, which break TLS with virtual-host addressing: add addressing=path")
@@ -76,6 +85,7 @@ public struct S3Location: Sendable, CustomStringConvertible {
         var query: [String] = []
         if endpoint.absoluteString != "https://s3.\(region).amazonaws.com" { query.append("endpoint=\(endpoint.absoluteString)") }
         if region != Self.defaultRegion || !query.isEmpty { query.append("region=\(region)") }
+        if let caFile { query.append("ca-file=\(caFile)") }
         if !query.isEmpty { text += "?" + query.joined(separator: "&") }
         return text
     }

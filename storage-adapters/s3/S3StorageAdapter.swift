@@ -24,13 +24,16 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
     /// Checks the bucket (one request) so that a wrong secret, a missing bucket or an unreachable
     /// endpoint fail here with one clear line each. With `create`, a missing bucket is created
     /// (with Object Lock enabled when `objectLock`); an existing one is used as it is.
-    public convenience init(location: S3Location, credentials: S3Credentials, create: Bool, objectLock: Bool = false) throws {
+    /// `caBundle`: a PEM file of CA certificates to trust when the URL names no `ca-file`
+    /// (callers pass `$AWS_CA_BUNDLE`).
+    public convenience init(location: S3Location, credentials: S3Credentials, create: Bool, objectLock: Bool = false,
+                            caBundle: String? = nil) throws {
         try self.init(location: location, credentials: credentials, create: create, objectLock: objectLock,
-                      retry: S3RetryPolicy(), listPageSize: 1000)
+                      retry: S3RetryPolicy(), listPageSize: 1000, caBundle: caBundle)
     }
 
     init(location: S3Location, credentials: S3Credentials, create: Bool, objectLock: Bool,
-         retry: S3RetryPolicy, listPageSize: Int) throws {
+         retry: S3RetryPolicy, listPageSize: Int, caBundle: String? = nil) throws {
         // The fields are public and settable; hold a hand-built location to what parsing allows.
         guard (1...256).contains(location.parallelRequests),
               (S3Location.minimumPartSize...S3Location.maximumSinglePut).contains(location.partSize),
@@ -38,7 +41,8 @@ public final class S3StorageAdapter: RetainingStorageAdapter, RequestCountingSto
             throw StorageError.unusableLocation("S3 location \(location): parallel must be 1-256, part size and multipart threshold 5MiB-5GiB")
         }
         s3Location = location
-        client = S3Client(location: location, credentials: credentials, retry: retry)
+        client = S3Client(location: location, credentials: credentials, retry: retry,
+                          trust: try S3Trust.load(location: location, caBundle: caBundle))
         self.listPageSize = listPageSize
         canRetain = try S3Bucket.open(client, create: create, objectLock: objectLock)
         versioned = Locked(canRetain)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 
 /// Which failures are worth another try: S3's throttling and server errors, timeouts and
 /// broken connections. Never an authentication error, a missing object or a refused
@@ -33,6 +34,10 @@ struct S3TransportFailure: Error {
             }
             return
         }
+        if let reason = Self.tlsReason(error) {
+            (self.reason, transient) = (reason, false)
+            return
+        }
         if let error = error as? IOError {
             let code = error.errnoCode
             reason = String(cString: strerror(code)).lowercased()
@@ -49,5 +54,19 @@ struct S3TransportFailure: Error {
         if text.contains("Connection reset") { (reason, transient) = ("connection reset", true); return }
         reason = text.split(whereSeparator: \.isNewline).joined(separator: " ")
         transient = false
+    }
+
+    /// TLS failures an operator can act on, in their words: an untrusted (private) CA, or a
+    /// certificate for another name.
+    private static func tlsReason(_ error: any Error) -> String? {
+        let text = "\(error)"
+        if error is NIOSSLExtraError, text.contains("failedToValidateHostname") || text.contains("hostname") {
+            return "the server's TLS certificate is not for this host name"
+        }
+        guard error is NIOSSLError else { return nil }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's TLS certificate is not trusted (a private CA? name its PEM file with ca-file=PATH in the URL or $AWS_CA_BUNDLE)"
+        }
+        return "TLS failed: " + text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
