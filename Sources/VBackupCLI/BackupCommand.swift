@@ -30,15 +30,8 @@ struct BackupCommand: ParsableCommand {
         _ = try immutablePeriod()
     }
 
-    /// `--immutable-for` in seconds, read like the policy key `immutable:`.
-    private func immutablePeriod() throws -> TimeInterval? {
-        guard let immutableFor else { return nil }
-        do {
-            return try Policy.immutablePeriod(immutableFor)
-        } catch {
-            throw ValidationError("--immutable-for: \(error.message)")
-        }
-    }
+    /// `--immutable-for` in seconds (`ImmutableFor`).
+    private func immutablePeriod() throws -> TimeInterval? { try ImmutableFor.seconds(immutableFor) }
 
     func run() throws {
         let connection = try LibvirtConnection(uri: global.connect)

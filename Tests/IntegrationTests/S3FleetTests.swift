@@ -25,6 +25,20 @@ final class S3FleetTests: XCTestCase {
         ]) { $1 })
     }
 
+    /// As a host that wrote none of it: every point verifies, and each VM's last point restores
+    /// bit-exact against the reference taken with its disk held still.
+    private func assertVerifiesAndRestoresOnAnotherHost(_ references: [(LabDomain, String)]) throws {
+        let verify = try vbackup(["verify", "--json"], as: "host-c")
+        XCTAssertEqual(verify.status, 0, "every point's every chunk is there and intact: \(verify.out) \(verify.err)")
+        for (vm, reference) in references {
+            let target = lab.root.appendingPathComponent("restored-\(vm.domain.name)").path
+            let restore = try vbackup(["restore", "vm", vm.domain.name, "--to", target], as: "host-c")
+            XCTAssertEqual(restore.status, 0, restore.err)
+            XCTAssertTrue(try LabDomain.sameContent(reference, target + "/\(vm.domain.name)-vda.qcow2"),
+                          "\(vm.domain.name) restores bit-exact on another host")
+        }
+    }
+
     private func backUp(_ vm: LabDomain, as host: String) throws -> [String: Any] {
         let backup = try vbackup(["backup", vm.domain.name, "--json"], as: host)
         guard backup.status == 0 else { throw RaceFailure("\(host) backup of \(vm.domain.name): \(backup.err)") }
@@ -103,15 +117,7 @@ final class S3FleetTests: XCTestCase {
         freed += (try JSONSerialization.jsonObject(with: Data(lastGC.out.utf8)) as? [String: Any])?["packsDeleted"] as? Int ?? 0
         XCTAssertGreaterThan(freed, 0, "GC freed what the prunes left behind")
 
-        let verify = try vbackup(["verify", "--json"], as: "host-c")
-        XCTAssertEqual(verify.status, 0, "every point's every chunk is there and intact: \(verify.out) \(verify.err)")
-        for (vm, reference) in references {
-            let target = lab.root.appendingPathComponent("restored-\(vm.domain.name)").path
-            let restore = try vbackup(["restore", "vm", vm.domain.name, "--to", target], as: "host-c")
-            XCTAssertEqual(restore.status, 0, restore.err)
-            XCTAssertTrue(try LabDomain.sameContent(reference, target + "/\(vm.domain.name)-vda.qcow2"),
-                          "\(vm.domain.name) restores bit-exact on a third host")
-        }
+        try assertVerifiesAndRestoresOnAnotherHost(references)
     }
 
     /// The same fleet as operators run it: two `vbackup agent` processes, each with its own host
@@ -188,15 +194,7 @@ final class S3FleetTests: XCTestCase {
         }
         let gc = try vbackup(["gc", "--json"], as: "host-gc")
         XCTAssertEqual(gc.status, 0, gc.err)
-        let verify = try vbackup(["verify", "--json"], as: "host-c")
-        XCTAssertEqual(verify.status, 0, "every point's every chunk is there and intact: \(verify.out) \(verify.err)")
-        for (vm, reference) in references {
-            let target = lab.root.appendingPathComponent("restored-\(vm.domain.name)").path
-            let restore = try vbackup(["restore", "vm", vm.domain.name, "--to", target], as: "host-c")
-            XCTAssertEqual(restore.status, 0, restore.err)
-            XCTAssertTrue(try LabDomain.sameContent(reference, target + "/\(vm.domain.name)-vda.qcow2"),
-                          "\(vm.domain.name) restores bit-exact on another host")
-        }
+        try assertVerifiesAndRestoresOnAnotherHost(references)
     }
 }
 
