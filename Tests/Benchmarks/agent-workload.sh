@@ -30,6 +30,7 @@ since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; 
 VBACKUP=$(realpath "${1:?usage: $0 path/to/vbackup}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 TINY=$HERE/../TinyGuest
+source "$HERE/mixed-data.sh"   # define_bench_vm
 CASE_SECONDS=${CASE_SECONDS:-60}
 CASE_TIMEOUT=${CASE_TIMEOUT:-360}
 ALONE_AFTER_SECONDS=${ALONE_AFTER_SECONDS:-30}
@@ -85,13 +86,7 @@ for vm in "${SRCS[@]}"; do
   qemu-img convert -f raw -O qcow2 -o compat=1.1 "$WORK/$vm.raw" "$WORK/$vm.qcow2"
   qemu-img resize -q "$WORK/$vm.qcow2" 2G
   rm -f "$WORK/$vm.raw"
-  $VIRSH define /dev/stdin >/dev/null <<XML
-<domain type='qemu'><name>$vm</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-    <source file='$WORK/$vm.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <video><model type='none'/></video><memballoon model='none'/></devices></domain>
-XML
+  define_bench_vm "$vm" "$WORK/$vm.qcow2"
   $VIRSH start "$vm" >/dev/null
 done
 

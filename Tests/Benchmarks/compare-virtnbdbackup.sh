@@ -29,14 +29,7 @@ raw=$WORK/source.raw
 write_mixed_data "$raw"
 for vm in $A $B; do
   qemu-img convert -O qcow2 -o compat=1.1 "$raw" "$WORK/$vm.qcow2"
-  cat > "$WORK/$vm.xml" <<XML
-<domain type='qemu'><name>$vm</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-    <source file='$WORK/$vm.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <video><model type='none'/></video><memballoon model='none'/></devices></domain>
-XML
-  $VIRSH define "$WORK/$vm.xml" >/dev/null
+  define_bench_vm "$vm" "$WORK/$vm.qcow2"
   $VIRSH start $vm >/dev/null
 done
 rm -f "$raw"

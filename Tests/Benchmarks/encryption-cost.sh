@@ -27,14 +27,7 @@ raw=$WORK/source.raw
 write_mixed_data "$raw"
 qemu-img convert -O qcow2 -o compat=1.1 "$raw" "$WORK/$VM.qcow2"
 rm -f "$raw"
-cat > "$WORK/$VM.xml" <<XML
-<domain type='qemu'><name>$VM</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-    <source file='$WORK/$VM.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <video><model type='none'/></video><memballoon model='none'/></devices></domain>
-XML
-$VIRSH define "$WORK/$VM.xml" >/dev/null
+define_bench_vm "$VM" "$WORK/$VM.qcow2"
 $VIRSH start $VM >/dev/null
 
 export VBACKUP_CACHE=$WORK/cache VBACKUP_PASSPHRASE=vbackup-bench

@@ -32,18 +32,6 @@ trap cleanup EXIT
 cleanup
 mkdir -p "$WORK"/{store,store32,cache,vnb-backup,restore,vnb-restore,guest}
 
-# define_vm NAME DISK: a firmware-only TCG domain (no OS needed to be backed up or restored).
-define_vm() {
-  cat > "$WORK/$1.xml" <<XML
-<domain type='qemu'><name>$1</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-    <source file='$2'/><target dev='vda' bus='virtio'/></disk>
-    <video><model type='none'/></video><memballoon model='none'/></devices></domain>
-XML
-  $VIRSH define "$WORK/$1.xml" >/dev/null
-}
-
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'; }
 
 # time_to_running NAME LOG COMMAND...: starts COMMAND, polls NAME's state every 50 ms, and writes
@@ -72,7 +60,7 @@ write_mixed_data "$raw"
 truncate -s 4G "$raw"
 for vm in $A $B; do
   qemu-img convert -O qcow2 -o compat=1.1 "$raw" "$WORK/$vm.qcow2"
-  define_vm $vm "$WORK/$vm.qcow2"
+  define_bench_vm "$vm" "$WORK/$vm.qcow2"
   $VIRSH start $vm >/dev/null
 done
 rm -f "$raw"

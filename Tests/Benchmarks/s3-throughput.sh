@@ -69,14 +69,7 @@ raw=$WORK/source.raw
 write_mixed_data "$raw"
 truncate -s 4G "$raw"
 qemu-img convert -O qcow2 "$raw" "$WORK/$VM.qcow2"
-cat > "$WORK/$VM.xml" <<XML
-<domain type='qemu'><name>$VM</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-    <source file='$WORK/$VM.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <video><model type='none'/></video><memballoon model='none'/></devices></domain>
-XML
-$VIRSH define "$WORK/$VM.xml" >/dev/null
+define_bench_vm "$VM" "$WORK/$VM.qcow2"
 $VIRSH start $VM >/dev/null
 
 echo "== vbackup, local folder store, then S3 (RGW on 127.0.0.1), full backup and restore"
