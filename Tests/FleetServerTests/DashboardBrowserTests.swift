@@ -111,8 +111,10 @@ import Testing
             reports.append(AgentReport(createdAt: start.addingTimeInterval(hour), storeUsage: StoreUsageReport(
                 store: storeName, storedBytes: Int64(30 + 4 * (3 - night)) << 30, logicalBytes: 40 << 30, points: 4 - night)))
         }
-        // Last night, half an hour after the other VM's job: three nights, the last one failed.
-        reports.append(job(overdueVM, start: (now.addingTimeInterval(-22 * hour + 1800)).rounded(), bytesRead: 3 << 29, failure: failure))
+        // Last night, at the same second as the other VM's job: three nights, the last one
+        // failed. Any later start could fall on the other side of a night's boundary (noon UTC)
+        // when the test runs between 09:30 and 10:00 UTC, and make a fourth night.
+        reports.append(job(overdueVM, start: (now.addingTimeInterval(-24 * hour + 2 * hour)).rounded(), bytesRead: 3 << 29, failure: failure))
         return ReportBatch(reports: reports)
     }
 
