@@ -52,6 +52,7 @@ final class ChunkPipeline: @unchecked Sendable {
     private let progress: (UInt64) -> Void
     private let isCancelled: () -> Bool
     private let gate: (any ReadGate)?
+    private let buffers: ChunkBufferPool
     private let lock = NSLock()
     private var results: [ChunkID]
     private var stats = DiskBackupStats()
@@ -66,6 +67,8 @@ final class ChunkPipeline: @unchecked Sendable {
         self.progress = progress
         self.isCancelled = isCancelled
         self.gate = gate
+        // The queue's capacity, plus one per worker (processing) and a few readers (filling).
+        self.buffers = ChunkBufferPool(limit: max(1, workers) * 3 + 4)
         self.results = Array(repeating: .zero, count: planner.chunkCount)
     }
 
@@ -136,8 +139,8 @@ final class ChunkPipeline: @unchecked Sendable {
                     fail(EngineError.cancelled)
                     break
                 }
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(window.length), alignment: 4096)
-                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+                let buffer = buffers.take(byteCount: Int(window.length))
+                Self.zeroGaps(of: buffer, around: data, window: window)
                 let readStart = monotonicSeconds()
                 do {
                     for extent in data {
@@ -145,7 +148,7 @@ final class ChunkPipeline: @unchecked Sendable {
                         try source.read(into: slice, at: extent.offset)
                     }
                 } catch {
-                    buffer.deallocate()
+                    buffers.give(buffer)
                     fail(error)
                     break
                 }
@@ -153,7 +156,7 @@ final class ChunkPipeline: @unchecked Sendable {
                 let readTime = monotonicSeconds() - readStart
                 lock.withLock { stats.bytesRead += readBytes; stats.readSeconds += readTime }
                 if !queue.push(Job(chunk: chunk, buffer: buffer, keep: keep, base: base, window: window)) {
-                    buffer.deallocate()
+                    buffers.give(buffer)
                 }
             }
             progress(window.length)
@@ -171,8 +174,22 @@ final class ChunkPipeline: @unchecked Sendable {
         }
     }
 
+    /// Zeroes the parts of a reused buffer that no read fills (holes and clean ranges, which
+    /// a merge may overwrite after): `data` is in disk order inside `window`.
+    static func zeroGaps(of buffer: UnsafeMutableRawBufferPointer, around data: [Extent], window: Extent) {
+        var filled = 0
+        for extent in data.sorted(by: { $0.offset < $1.offset }) {
+            let start = Int(extent.offset - window.offset)
+            if start > filled { UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<start]).initializeMemory(as: UInt8.self, repeating: 0) }
+            filled = max(filled, Int(extent.end - window.offset))
+        }
+        if filled < buffer.count {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
+    }
+
     private func process(_ job: Job) {
-        defer { job.buffer.deallocate() }
+        defer { buffers.give(job.buffer) }
         guard !hasFailed else { return }
         do {
             let start = monotonicSeconds()

@@ -55,18 +55,31 @@ public struct ChunkCodec: @unchecked Sendable {
     /// Id + zstd (+ AES-GCM); pure and thread-safe (called from several worker threads at once).
     public func encode(_ data: UnsafeRawBufferPointer) -> EncodedChunk {
         let id = self.id(of: data)
-        let compressed = Self.looksIncompressible(data) ? nil : ZstdBridge.compress(data)
-        let smaller = compressed.flatMap { $0.count < data.count ? $0 : nil }
-        var writer = ByteWriter(capacity: Self.headerSize + (smaller?.count ?? data.count))
-        writer.append(bytes: Self.magic)
-        writer.append(smaller == nil ? Self.raw : Self.zstd)
-        writer.append(UInt32(data.count))
-        if let smaller {
-            writer.append(bytes: smaller)
-        } else {
-            writer.append(bytes: data)
+        let blob = Self.blob(of: data, tryCompressing: !Self.looksIncompressible(data))
+        return EncodedChunk(id: id, blob: cipher.sealChunk(blob, id: id), rawLength: data.count)
+    }
+
+    /// Header plus zstd frame (when smaller) or raw bytes, built in one allocation: zstd writes
+    /// its frame right after the header. A zero-filled output buffer per chunk, then a copy of
+    /// the frame behind a header, cost two fresh buffers and their page faults per chunk.
+    static func blob(of data: UnsafeRawBufferPointer, tryCompressing: Bool) -> Data {
+        let capacity = headerSize + max(data.count, tryCompressing ? ZstdBridge.compressBound(data.count) : 0)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerSize...])
+        var codec = raw, payloadSize = data.count
+        if tryCompressing {
+            let written = ZstdBridge.compress(data, into: payload)
+            if written < data.count { codec = zstd; payloadSize = written }
         }
-        return EncodedChunk(id: id, blob: cipher.sealChunk(writer.data, id: id), rawLength: data.count)
+        if codec == raw, data.count > 0 { payload.copyMemory(from: data) }
+        var header = ByteWriter(capacity: headerSize)
+        header.append(bytes: magic)
+        header.append(codec)
+        header.append(UInt32(data.count))
+        header.data.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return Data(bytesNoCopy: buffer.baseAddress!, count: headerSize + payloadSize, deallocator: .custom { pointer, _ in
+            pointer.deallocate()
+        })
     }
 
     /// Opens and decodes a blob and checks that its bytes map to `id`; throws `StoreError.corrupt`.

@@ -92,7 +92,9 @@ public final class WriteSession: @unchecked Sendable {
             if pack.byteCount >= store.config.packSize { full = takePack(reserveNext: true) }
             return chunk.blob.count
         }
-        if var full { try startUpload(full.seal(with: store.cipher, avoiding: condemned)) }
+        // `take()` leaves the optional empty, so the pack's buffer has one owner and sealing
+        // appends the trailer in place; `if var` would copy the whole pack first.
+        if var full = full.take() { try startUpload(full.seal(with: store.cipher, avoiding: condemned)) }
         return written
     }
 
@@ -160,14 +162,13 @@ public final class WriteSession: @unchecked Sendable {
     public func checkpoint() throws {
         checkpointing.lock()
         defer { checkpointing.unlock() }
-        let open: PackWriter = try withLock {
+        var open: PackWriter = try withLock {
             try checkOpen()
             while uploading > 0 && failure == nil { condition.wait() }
             if let failure { throw StoreError.sessionClosed(failure) }
             return takePack(reserveNext: true)
         }
         if !open.isEmpty {
-            var open = open
             try upload(open.seal(with: store.cipher, avoiding: condemned))
         }
         let written = withLock { stored }

@@ -16,6 +16,12 @@ enum ZstdBridge {
         Zstd.compress(buffer, level: level)
     }
 
+    static func compressBound(_ count: Int) -> Int { Zstd.compressBound(count) }
+
+    static func compress(_ buffer: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        Zstd.compress(buffer, into: output, level: level)
+    }
+
     static func decompress(_ data: Data, rawLength: Int) throws -> Data {
         do {
             return try Zstd.decompress(data, rawLength: rawLength)

@@ -12,22 +12,31 @@ public enum Zstd {
     /// `checksum` adds zstd's 4-byte content checksum to the frame, for payloads that have no
     /// stronger check of their own (chunks are verified by SHA-256 and do without).
     public static func compress(_ src: UnsafeRawBufferPointer, level: Int32 = 1, checksum: Bool = false) -> Data {
-        let bound = ZSTD_compressBound(src.count)
-        var out = Data(count: bound)
+        var out = Data(count: compressBound(src.count))
+        let written = out.withUnsafeMutableBytes { compress(src, into: $0, level: level, checksum: checksum) }
+        out.count = written
+        return out
+    }
+
+    /// The most bytes a frame of `count` input bytes can take.
+    public static func compressBound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
+    /// Compresses `src` into `dst` (at least `compressBound(src.count)` bytes), for a caller
+    /// that puts the frame straight into its own buffer; returns the frame's size.
+    public static func compress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer,
+                                level: Int32 = 1, checksum: Bool = false) -> Int {
+        precondition(dst.count >= compressBound(src.count), "zstd output buffer below compressBound")
         let written = ContextPool.compression.withContext { cctx in
             // Pooled contexts keep their parameters: set every one on every call.
             ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
-            return out.withUnsafeMutableBytes { dst in
-                ZSTD_compress2(cctx, dst.baseAddress, bound, src.baseAddress, src.count)
-            }
+            return ZSTD_compress2(cctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
         }
         // With a buffer of ZSTD_compressBound bytes, compression can only fail on a library bug
         // (e.g. allocation failure); there is nothing a caller could do about it.
         precondition(ZSTD_isError(written) == 0, "zstd compression failed: \(errorName(written))")
-        out.count = written
-        return out
+        return written
     }
 
     /// Compresses `src` (convenience for callers holding `Data`).

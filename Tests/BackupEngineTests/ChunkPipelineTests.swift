@@ -96,6 +96,26 @@ final class ChunkPipelineTests: XCTestCase {
         XCTAssertEqual(next[2], ids[2])
     }
 
+    /// The pipeline reuses its chunk buffers: a chunk that is mostly hole, read into a buffer
+    /// that last held a full chunk, must still be zero outside its data.
+    func testHolesReadAsZerosInBuffersThatHeldOtherChunks() throws {
+        let chunk = 4096, count = 40, size = chunk * count
+        var disk = [UInt8](repeating: 0, count: size)
+        var allocated: [Extent] = []
+        for index in 0..<count {
+            let start = index * chunk
+            // Even chunks are all data; odd ones hold 100 bytes in the middle, the rest a hole.
+            let range = index.isMultiple(of: 2) ? start..<start + chunk : start + 2000..<start + 2100
+            for offset in range { disk[offset] = UInt8(truncatingIfNeeded: offset &* 31 &+ index) | 1 }
+            allocated.append(Extent(offset: UInt64(range.lowerBound), length: UInt64(range.count)))
+        }
+        let sink = MemorySink()
+        let planner = ChunkPlanner(diskSize: UInt64(size), chunkSize: chunk, allocatedData: ExtentSet(allocated), dirty: nil, base: nil)
+        let (ids, stats) = try ChunkPipeline(planner: planner, sink: sink, workers: 1).run(source: MemoryDisk(disk))
+        XCTAssertEqual(stats.chunksNew, count)
+        XCTAssertEqual(assemble(ids, sink, size: size, chunk: chunk), disk)
+    }
+
     func testACancelledRunStopsWithCancelled() {
         let planner = ChunkPlanner(diskSize: 8192, chunkSize: 4096, allocatedData: ExtentSet([Extent(offset: 0, length: 8192)]), dirty: nil, base: nil)
         let pipeline = ChunkPipeline(planner: planner, sink: MemorySink(), isCancelled: { true })
