@@ -43,16 +43,29 @@ mkdir -p "$WORK"/{store,cache,restore-local,restore-s3,restore-restic}
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'; }
 rate() { awk -v s="$1" 'BEGIN { printf "%.0f", 1024 / s }'; }   # MiB/s for the 1 GiB of data
 
-# timed LABEL COMMAND...: runs COMMAND under /usr/bin/time; LABEL.seconds and LABEL.rss (MiB).
+# gateway_cpu: CPU seconds the RGW and its Ceph daemons (radosgw, ceph-osd, ceph-mon) have used.
+gateway_cpu() {
+  local ticks=0 pid
+  for pid in $(pgrep -x 'radosgw|ceph-osd|ceph-mon'); do
+    ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t / hz }'
+}
+
+# timed LABEL COMMAND...: runs COMMAND under /usr/bin/time; LABEL.seconds, LABEL.rss (MiB),
+# LABEL.cpu (the command's user + system seconds) and LABEL.gwcpu (the gateway's, meanwhile).
 timed() {
   local label=$1; shift
-  local start; start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$WORK/$label.time" "$@" > "$WORK/$label.out" 2> "$WORK/$label.err" ||
+  local start gw; start=$(date +%s.%N); gw=$(gateway_cpu)
+  /usr/bin/time -f '%M %U %S' -o "$WORK/$label.time" "$@" > "$WORK/$label.out" 2> "$WORK/$label.err" ||
     { echo "$label failed:"; cat "$WORK/$label.err"; exit 1; }
   since "$start" > "$WORK/$label.seconds"
-  awk '{ printf "%.0f\n", $1 / 1024 }' "$WORK/$label.time" | tail -1 > "$WORK/$label.rss"
-  printf '%-24s %7.2f s  %5s MiB/s  %4s MiB RSS\n' "$label" "$(cat "$WORK/$label.seconds")" \
-    "$(rate "$(cat "$WORK/$label.seconds")")" "$(cat "$WORK/$label.rss")"
+  awk -v a="$gw" -v b="$(gateway_cpu)" 'BEGIN { printf "%.2f\n", b - a }' > "$WORK/$label.gwcpu"
+  tail -1 "$WORK/$label.time" | awk '{ printf "%.0f\n", $1 / 1024 }' > "$WORK/$label.rss"
+  tail -1 "$WORK/$label.time" | awk '{ printf "%.2f\n", $2 + $3 }' > "$WORK/$label.cpu"
+  printf '%-24s %7.2f s  %5s MiB/s  %4s MiB RSS  %6s s CPU  %6s s gateway CPU\n' "$label" \
+    "$(cat "$WORK/$label.seconds")" "$(rate "$(cat "$WORK/$label.seconds")")" "$(cat "$WORK/$label.rss")" \
+    "$(cat "$WORK/$label.cpu")" "$(cat "$WORK/$label.gwcpu")"
 }
 
 # ops BUCKET: requests RGW logged for the bucket (all categories), after the log is flushed.
@@ -108,7 +121,12 @@ for name, b, r in [("vbackup, local folder", "local-backup", "local-restore"),
                    ("restic 0.14, S3 (same RGW)", "restic-backup", "restic-restore")]:
     print(f"| {name} | {sec(b):.2f} s ({1024/sec(b):.0f} MiB/s) | {sec(r):.2f} s ({1024/sec(r):.0f} MiB/s) | {rss(b)} MiB |")
 print()
+def cpu(label, kind="cpu"): return float(open(f"{work}/{label}.{kind}").read())
 print(f"S3 backup throughput / local: {sec('local-backup')/sec('s3-backup')*100:.0f} % (target >= 80 %)")
+print()
+print("CPU seconds (2 cores shared) | vbackup or restic | gateway (radosgw + ceph-osd + ceph-mon)")
+for label in ("local-backup", "s3-backup", "local-restore", "s3-restore", "restic-backup", "restic-restore"):
+    print(f"{label:<28} | {cpu(label):16.2f} | {cpu(label, 'gwcpu'):6.2f}")
 print(f"S3 restore throughput / local: {sec('local-restore')/sec('s3-restore')*100:.0f} %")
 print(f"vbackup S3 vs restic S3, backup: {sec('restic-backup')/sec('s3-backup'):.2f}x faster")
 print()

@@ -10,9 +10,11 @@ final class S3ObjectLockTests: XCTestCase {
         let lab = try S3Lab()
         let adapter = try lab.freshAdapter(self, prefix: "store", options: "&multipart-threshold=5MiB&part-size=5MiB", objectLock: true)
         XCTAssertTrue(adapter.canRetain)
+        // Long enough that every refusal below comes before the first date even on a loaded
+        // machine (a 6 MiB PUT is among them); the test then waits the dates out.
         let start = floor(Date().timeIntervalSince1970)
-        let firstUntil = Date(timeIntervalSince1970: start + 3)
-        let extendedUntil = Date(timeIntervalSince1970: start + 6)
+        let firstUntil = Date(timeIntervalSince1970: start + 10)
+        let extendedUntil = Date(timeIntervalSince1970: start + 14)
 
         try adapter.put("points/p1", data: Data("point".utf8), retainUntil: firstUntil)
         XCTAssertEqual(try adapter.retention(of: "points/p1"), firstUntil)
