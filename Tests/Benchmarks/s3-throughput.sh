@@ -3,11 +3,14 @@
 # folder store, and against restic backing up the same disk image into the same RGW, in one run.
 #
 # For a running VM with 1 GiB of mixed data on a 4 GiB disk:
-# 1. vbackup full backup and full restore, local store, then the same into an S3 store;
+# 1. vbackup full backup and full restore, local store, then the same into an S3 store, over
+#    HTTP and over HTTPS;
 # 2. restic 0.14: `backup` of the same raw disk image into an S3 repository on the same RGW,
 #    then `restore`;
 # 3. requests per GiB, counted by the server (RGW's usage log, per bucket) for both tools, and
-#    by vbackup's own adapter (`backup --json` storageRequests).
+#    by vbackup's own adapter (`backup --json` storageRequests);
+# 4. CPU seconds of each run and of the gateway (radosgw, ceph-osd, ceph-mon) meanwhile: here
+#    the gateway shares the client's two cores, which a fleet's gateway would not.
 # Usage: s3-throughput.sh PATH/TO/vbackup
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,18 +21,19 @@ WORK=/var/lib/libvirt/images/vbackup-s3bench
 VIRSH="virsh -q -c qemu:///system"
 VM=vs3bench
 run_id=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
-BUCKET=vbench-$run_id RESTIC_BUCKET=vbench-restic-$run_id
+BUCKET=vbench-$run_id TLS_BUCKET=vbench-tls-$run_id RESTIC_BUCKET=vbench-restic-$run_id
 
 eval "$(bash "$repo/.ci/rgw" start)"
 export AWS_ACCESS_KEY_ID=$VBACKUP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$VBACKUP_TEST_S3_SECRET_KEY
 export RESTIC_PASSWORD=vbackup-bench VBACKUP_CACHE=$WORK/cache
 S3_STORE="s3://$BUCKET/store?endpoint=$VBACKUP_TEST_S3_ENDPOINT&region=us-east-1"
+TLS_STORE="s3://$TLS_BUCKET/store?endpoint=$VBACKUP_TEST_S3_TLS_ENDPOINT&region=us-east-1&ca-file=$VBACKUP_TEST_S3_CA_FILE"
 RESTIC_REPO="s3:$VBACKUP_TEST_S3_ENDPOINT/$RESTIC_BUCKET"
 RGW_CONF=${VBACKUP_RGW_DIR:-/tmp/vbackup-rgw}/ceph.conf
 
 cleanup() {
   # The memstore OSD keeps objects in memory: remove the run's buckets with their objects.
-  for bucket in "$BUCKET" "$RESTIC_BUCKET"; do
+  for bucket in "$BUCKET" "$TLS_BUCKET" "$RESTIC_BUCKET"; do
     radosgw-admin -c "$RGW_CONF" bucket rm --bucket="$bucket" --purge-objects >/dev/null 2>&1 || true
   done
   $VIRSH destroy $VM >/dev/null 2>&1 || true
@@ -38,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-mkdir -p "$WORK"/{store,cache,restore-local,restore-s3,restore-restic}
+mkdir -p "$WORK"/{store,cache,restore-local,restore-s3,restore-tls,restore-restic}
 
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'; }
 rate() { awk -v s="$1" 'BEGIN { printf "%.0f", 1024 / s }'; }   # MiB/s for the 1 GiB of data
@@ -88,6 +92,7 @@ $VIRSH start $VM >/dev/null
 echo "== vbackup, local folder store, then S3 (RGW on 127.0.0.1), full backup and restore"
 "$VBACKUP" store init --encryption none --store "$WORK/store" >/dev/null
 "$VBACKUP" store init --encryption none --store "$S3_STORE" >/dev/null
+"$VBACKUP" store init --encryption none --store "$TLS_STORE" >/dev/null
 timed local-backup "$VBACKUP" backup $VM --full --json --store "$WORK/store"
 timed s3-backup "$VBACKUP" backup $VM --full --json --store "$S3_STORE"
 s3_backup_ops=$(ops "$BUCKET")
@@ -96,6 +101,12 @@ timed s3-restore "$VBACKUP" restore vm $VM --to "$WORK/restore-s3" --store "$S3_
 s3_total_ops=$(ops "$BUCKET")
 qemu-img compare -q "$WORK/restore-local/$VM-vda.qcow2" "$WORK/restore-s3/$VM-vda.qcow2" ||
   { echo "the S3 restore differs from the local one"; exit 1; }
+
+echo "== the same over HTTPS (the gateway's TLS port, its lab CA): bodies go UNSIGNED-PAYLOAD there"
+timed s3-tls-backup "$VBACKUP" backup $VM --full --json --store "$TLS_STORE"
+timed s3-tls-restore "$VBACKUP" restore vm $VM --to "$WORK/restore-tls" --store "$TLS_STORE"
+qemu-img compare -q "$WORK/restore-local/$VM-vda.qcow2" "$WORK/restore-tls/$VM-vda.qcow2" ||
+  { echo "the S3 (HTTPS) restore differs from the local one"; exit 1; }
 
 echo "== restic $(restic version | awk '{print $2}'), the same disk image as a raw file, into the same RGW"
 restic -q -r "$RESTIC_REPO" init
@@ -118,16 +129,19 @@ print("| 1 GiB of data, 4 GiB disk | backup | restore | backup RSS |")
 print("|---|---|---|---|")
 for name, b, r in [("vbackup, local folder", "local-backup", "local-restore"),
                    ("vbackup, S3 (RGW)", "s3-backup", "s3-restore"),
+                   ("vbackup, S3 over HTTPS (same RGW)", "s3-tls-backup", "s3-tls-restore"),
                    ("restic 0.14, S3 (same RGW)", "restic-backup", "restic-restore")]:
     print(f"| {name} | {sec(b):.2f} s ({1024/sec(b):.0f} MiB/s) | {sec(r):.2f} s ({1024/sec(r):.0f} MiB/s) | {rss(b)} MiB |")
 print()
 def cpu(label, kind="cpu"): return float(open(f"{work}/{label}.{kind}").read())
-print(f"S3 backup throughput / local: {sec('local-backup')/sec('s3-backup')*100:.0f} % (target >= 80 %)")
+print(f"S3 backup throughput / local: {sec('local-backup')/sec('s3-backup')*100:.0f} % (target >= 80 %); "
+      f"over HTTPS {sec('local-backup')/sec('s3-tls-backup')*100:.0f} %")
+print(f"S3 restore throughput / local: {sec('local-restore')/sec('s3-restore')*100:.0f} %")
 print()
 print("CPU seconds (2 cores shared) | vbackup or restic | gateway (radosgw + ceph-osd + ceph-mon)")
-for label in ("local-backup", "s3-backup", "local-restore", "s3-restore", "restic-backup", "restic-restore"):
+for label in ("local-backup", "s3-backup", "s3-tls-backup", "local-restore", "s3-restore", "s3-tls-restore",
+              "restic-backup", "restic-restore"):
     print(f"{label:<28} | {cpu(label):16.2f} | {cpu(label, 'gwcpu'):6.2f}")
-print(f"S3 restore throughput / local: {sec('local-restore')/sec('s3-restore')*100:.0f} %")
 print(f"vbackup S3 vs restic S3, backup: {sec('restic-backup')/sec('s3-backup'):.2f}x faster")
 print()
 print("requests (RGW usage log)  | backup | per GiB of data | per GiB written | restore")

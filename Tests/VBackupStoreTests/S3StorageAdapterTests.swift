@@ -63,6 +63,24 @@ final class S3StorageAdapterTests: XCTestCase {
                       authorization)
     }
 
+    /// Over plain HTTP a body is signed by its SHA-256, which S3 checks on arrival; over HTTPS
+    /// TLS already guarantees that, and the body goes as `UNSIGNED-PAYLOAD` (no hashing on
+    /// either side). Bodiless requests sign the empty hash either way.
+    func testBodiesAreHashedOverHTTPAndLeftToTLSOverHTTPS() throws {
+        let credentials = S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret")
+        let body = Data("pack bytes".utf8)
+        let put = S3Request(.PUT, "p/k.bin", kind: .put, body: body)
+        let get = S3Request(.GET, "p/k.bin", kind: .get)
+        let plain = S3Client(location: try S3Location(parsing: "s3://bkt/p?endpoint=http://127.0.0.1:7480"), credentials: credentials,
+                             retry: S3RetryPolicy())
+        let tls = S3Client(location: try S3Location(parsing: "s3://bkt/p?endpoint=https://127.0.0.1:7443"), credentials: credentials,
+                           retry: S3RetryPolicy())
+        XCTAssertEqual(try plain.prepare(put, date: Date()).headers["x-amz-content-sha256"], [SigV4.sha256Hex(body)])
+        XCTAssertEqual(try tls.prepare(put, date: Date()).headers["x-amz-content-sha256"], ["UNSIGNED-PAYLOAD"])
+        XCTAssertEqual(try tls.prepare(get, date: Date()).headers["x-amz-content-sha256"], [SigV4.emptyPayloadHash])
+        XCTAssertEqual(try plain.prepare(get, date: Date()).headers["x-amz-content-sha256"], [SigV4.emptyPayloadHash])
+    }
+
     // MARK: - Store URLs
 
     func testParsesStoreURLs() throws {

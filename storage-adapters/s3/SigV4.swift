@@ -3,7 +3,8 @@ import Foundation
 
 /// AWS Signature Version 4 for S3, header form: the `Authorization` header over the method, the
 /// path, the query, the signed headers and the payload's SHA-256 (sent as
-/// `x-amz-content-sha256`, so S3 also checks that the body arrived intact).
+/// `x-amz-content-sha256`, so S3 also checks that the body arrived intact), or
+/// `UNSIGNED-PAYLOAD` in its place.
 struct SigV4: Sendable {
     var accessKeyID: String
     var secretAccessKey: String
@@ -72,4 +73,7 @@ struct SigV4: Sendable {
     static func sha256Hex(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
 
     static let emptyPayloadHash = sha256Hex(Data())
+
+    /// The payload hash's stand-in for a body that is not signed (its integrity left to TLS).
+    static let unsignedPayload = "UNSIGNED-PAYLOAD"
 }
