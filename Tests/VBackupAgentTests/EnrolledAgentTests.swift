@@ -60,14 +60,16 @@ struct EnrolledAgentTests {
         #expect(first.agent.policiesDirectory == ServerLink.cacheDirectory(stateDirectory: state).path, "the --policies folder is not read")
         #expect(first.server?.hostID == enrollment.hostID && first.server?.lastError == nil)
 
-        let host = try await Self.eventually("the inventory on the server") { () -> HostInfo? in
-            let vms = agent.status?.agent.vms ?? -1
+        // The host, its VM list and the agent agree at one moment: other tests define and
+        // undefine domains meanwhile, and the agent reports every change, so the host read
+        // alone and the list read after it can each be of a different inventory.
+        let (host, vms) = try await Self.eventually("the inventory on the server") { () -> (HostInfo, [VMInfo])? in
+            let count = agent.status?.agent.vms ?? -1
             let host = try await admin.host(id: enrollment.hostID).host
-            return host.libvirtVersion != nil && host.vmCount == vms ? host : nil
+            let vms = try await admin.vms(host: enrollment.hostID)
+            return host.libvirtVersion != nil && host.vmCount == count && vms.count == count ? (host, vms) : nil
         }
         #expect(host.policyErrors.isEmpty && host.agentVersion == AgentVersion.current)
-        let vms = try await admin.vms(host: enrollment.hostID)
-        #expect(vms.count == host.vmCount)
         for vm in vms {
             #expect(vm.policy == "quiet" && vm.maximumPointAgeSeconds == 25 * 3600, "daily plus a 1 h window: \(vm.name)")
         }
