@@ -24,11 +24,19 @@ struct EnrolledAgentTests {
 
     static func eventually<T>(_ what: String, timeout: TimeInterval = 20, _ probe: () async throws -> T?) async throws -> T {
         let deadline = Date().addingTimeInterval(timeout)
+        // A probe's request that fails (a server slow to answer while other suites load the
+        // machine) is asked again until the deadline, and named if it is the last word.
+        var lastError: (any Error)?
         while Date() < deadline {
-            if let value = try await probe() { return value }
+            do {
+                if let value = try await probe() { return value }
+                lastError = nil
+            } catch {
+                lastError = error
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
-        Issue.record("timed out waiting for \(what)")
+        Issue.record("timed out waiting for \(what)\(lastError.map { " (last error: \($0))" } ?? "")")
         throw FleetClientError.badResponse("timed out waiting for \(what)")
     }
 
