@@ -26,10 +26,10 @@ final class RawClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw Unexpected(description: "connect \(path): errno \(errno)")
-        }
+        // No close here: every stored property is set, so a throw still runs `deinit`, which
+        // closes `fd`. Closing it here too closed it twice, and the second close took whatever
+        // a parallel test had opened on the reused number (a crash in another test's pipe).
+        guard result == 0 else { throw Unexpected(description: "connect \(path): errno \(errno)") }
     }
 
     deinit { Glibc.close(fd) }
