@@ -175,7 +175,7 @@ final class ChunkPipeline: @unchecked Sendable {
     }
 
     /// Zeroes the parts of a reused buffer that no read fills (holes and clean ranges, which
-    /// a merge may overwrite after): `data` is in disk order inside `window`.
+    /// a merge may overwrite after): `data` lies inside `window`, in any order.
     static func zeroGaps(of buffer: UnsafeMutableRawBufferPointer, around data: [Extent], window: Extent) {
         var filled = 0
         for extent in data.sorted(by: { $0.offset < $1.offset }) {
